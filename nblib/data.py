@@ -1,0 +1,154 @@
+"""Datasets as tensors in memory, from torchvision or the offline copies.
+
+The data root is $NBLIB_DATA, else <user cache>/nblib/data. MNIST, CIFAR-10, CIFAR-100 and
+SVHN come through torchvision (downloaded on a machine with internet). Offline, MNIST's four
+`.gz` files copied to <root>/MNIST/raw are enough (torchvision checks their md5 and extracts
+them), and CIFAR-10 falls back to the array bundle <root>/cifar10/{train,test}.npz, a partial
+copy whose size is part of what is returned (`ImageData.note`). `install_offline_copy`
+copies `../shared/data`-style folders into the root.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DATASETS = ("mnist", "cifar10", "cifar100", "svhn")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is neither in the data root nor downloadable from here."""
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """One split: images uint8 (N, C, H, W), labels int64 (N,), and where they came from."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    name: str
+    note: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def float(self) -> torch.Tensor:
+        """Images as float32 in [0, 1]."""
+        return self.images.float() / 255
+
+
+def data_root() -> Path:
+    """$NBLIB_DATA, else <user cache>/nblib/data."""
+    if os.environ.get("NBLIB_DATA"):
+        return Path(os.environ["NBLIB_DATA"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nblib" / "data"
+
+
+def install_offline_copy(source: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """Copy offline dataset files (MNIST/raw/*.gz, cifar10/*.npz) from `source` into the data root."""
+    source, root = Path(source), Path(root) if root else data_root()
+    for pattern in ("MNIST/raw/*.gz", "cifar10/*.npz"):
+        for path in sorted(source.glob(pattern)):
+            target = root / path.relative_to(source)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+    return root
+
+
+def _missing(name: str, looked_for: list[Path], how: str) -> DatasetNotFoundError:
+    files = "\n  ".join(str(p) for p in looked_for)
+    return DatasetNotFoundError(
+        f"{name} not found. Looked for:\n  {files}\n{how}\n"
+        f"(data root: {data_root()}; set NBLIB_DATA to change it)")
+
+
+def _torchvision(name: str, train: bool, root: Path):
+    import torchvision.datasets as tvd
+    if name == "mnist":
+        return tvd.MNIST(root, train=train, download=True)
+    if name == "cifar10":
+        return tvd.CIFAR10(root, train=train, download=True)
+    if name == "cifar100":
+        return tvd.CIFAR100(root, train=train, download=True)
+    return tvd.SVHN(root, split="train" if train else "test", download=True)
+
+
+@functools.lru_cache(maxsize=8)
+def load(name: str, train: bool = True, root: str | None = None) -> ImageData:
+    """A whole split in memory, loaded once per process."""
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {name!r}")
+    root = Path(root) if root else data_root()
+    split = "train" if train else "test"
+    if name == "cifar10" and not (root / "cifar-10-batches-py").exists() and (root / "cifar10" / f"{split}.npz").exists():
+        return _cifar10_npz(root, split)
+    try:
+        ds = _torchvision(name, train, root)
+    except Exception as err:  # no internet, or files with a wrong checksum
+        raise _looked_for(name, root, split) from err
+    images = torch.as_tensor(np.asarray(ds.data))
+    labels = torch.as_tensor(np.asarray(ds.targets if hasattr(ds, "targets") else ds.labels), dtype=torch.int64)
+    if images.ndim == 3:                      # MNIST (N, 28, 28)
+        images = images[:, None]
+    elif images.shape[-1] == 3:               # CIFAR (N, 32, 32, 3) HWC
+        images = images.permute(0, 3, 1, 2)
+    return ImageData(images.contiguous(), labels, name, f"{name} {split}, {len(labels):,} images (torchvision)")
+
+
+def _looked_for(name: str, root: Path, split: str) -> DatasetNotFoundError:
+    if name == "mnist":
+        files = [root / "MNIST" / "raw" / f for f in (
+            "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+        how = ("Get them with torchvision on a machine with internet, or copy an offline copy:\n"
+               "  python -m nblib.data --install-offline ../shared/data")
+    elif name == "cifar10":
+        files = [root / "cifar-10-batches-py", root / "cifar10" / f"{split}.npz"]
+        how = ("Get CIFAR-10 with torchvision on a machine with internet, or copy the partial offline "
+               "bundle:\n  python -m nblib.data --install-offline ../shared/data")
+    else:
+        files = [root]
+        how = f"{name} is only available through torchvision's download (needs internet)."
+    return _missing(name, files, how)
+
+
+def _cifar10_npz(root: Path, split: str) -> ImageData:
+    with np.load(root / "cifar10" / f"{split}.npz") as bundle:
+        images = torch.as_tensor(bundle["images"]).permute(0, 3, 1, 2).contiguous()  # (N, 3, 32, 32)
+        labels = torch.as_tensor(bundle["labels"], dtype=torch.int64)
+    full = 50_000 if split == "train" else 10_000
+    return ImageData(images, labels, "cifar10",
+                     f"CIFAR-10 {split}, PARTIAL offline copy: {len(labels):,} of {full:,} images")
+
+
+def balanced_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+    """Indices of `per_class` examples of every class, chosen at random but fixed by `seed`."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for c in labels.unique(sorted=True).tolist():
+        members = (labels == c).nonzero().squeeze(1)
+        if len(members) < per_class:
+            raise ValueError(f"per_class={per_class} but class {c} has only {len(members)} examples")
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    return torch.cat(chosen).sort().values
+
+
+def class_counts(labels: torch.Tensor) -> list[int]:
+    return torch.bincount(labels).tolist()
+
+
+if __name__ == "__main__":
+    import argparse
+    parser = argparse.ArgumentParser(description="nblib data root tools")
+    parser.add_argument("--install-offline", metavar="SRC", help="copy offline dataset files from SRC")
+    args = parser.parse_args()
+    if args.install_offline:
+        print(install_offline_copy(args.install_offline))
+    else:
+        print(data_root())

@@ -1,0 +1,199 @@
+"""Study 4 (EE-559 mini-project, 2019): weight sharing and an auxiliary loss on MNIST digit pairs.
+
+Each input is two 14x14 MNIST digits; the target is 1 when the first digit is <= the second.
+A model is two *pipes* (image -> 10 digit logits) and a *classifier* (the 20 concatenated
+logits -> 2). Weight sharing uses one pipe for both images; the auxiliary loss adds the
+cross-entropy of each pipe's digit prediction: loss = 0.5 * aux + 0.5 * main.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nblib import data as datasets
+from nblib.params import param
+from nblib.train import fit_many
+
+ARCHS = ("shallow", "deep", "conv")
+VARIANTS = ((False, False), (True, False), (False, True), (True, True))  # (sharing, aux): none, WS, AL, WS+AL
+# The seed's Table 1 (mean over 10 runs, best-on-test accuracy), in VARIANTS order.
+SEED_TABLE = {"shallow": (0.8205, 0.8259, 0.8312, 0.8386), "deep": (0.8118, 0.8433, 0.8879, 0.8999),
+              "conv": (0.8506, 0.8630, 0.9026, 0.9031)}
+SEED_STD = {"shallow": (0.0149, 0.0122, 0.0055, 0.0182), "deep": (0.0169, 0.0132, 0.0122, 0.0124),
+            "conv": (0.0115, 0.0132, 0.0137, 0.0167)}
+
+
+def mnist_to_pairs(n: int, images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator):
+    """The course's mnist_to_pairs: 2x2 average pooling, the first 2n of a random permutation paired."""
+    images = F.avg_pool2d(images.float(), kernel_size=2)  # (N, 1, 14, 14), values 0..255
+    order = torch.randperm(images.shape[0], generator=generator)[:2 * n].view(n, 2)
+    pairs = torch.cat((images[order[:, 0]], images[order[:, 1]]), 1)  # (n, 2, 14, 14)
+    classes = labels[order]  # (n, 2)
+    target = (classes[:, 0] <= classes[:, 1]).long()
+    return pairs, target, classes
+
+
+def mnist_pairs(n: int, seed: int, n_test: int | None = None):
+    """(train_input, train_target, train_classes, test_input, test_target, test_classes): n pairs
+    from MNIST train and n_test (default n) from MNIST test, a fresh draw for every seed (the
+    course's generate_pair_sets(n), made deterministic)."""
+    generator = torch.Generator().manual_seed(seed)
+    train, test = datasets.load("mnist", True), datasets.load("mnist", False)
+    n_test = n if n_test is None else n_test
+    if 2 * n > len(train) or 2 * n_test > len(test):
+        raise ValueError(f"{n} training and {n_test} test pairs need {2 * n} and {2 * n_test} images; "
+                         f"MNIST has {len(train)} and {len(test)}")
+    return (*mnist_to_pairs(n, train.images, train.labels, generator),
+            *mnist_to_pairs(n_test, test.images, test.labels, generator))
+
+
+def _mlp(widths: list[int]) -> nn.Sequential:
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def make_pipe(arch: str) -> nn.Module:
+    """One image (B, 1, 14, 14) -> 10 digit logits."""
+    if arch == "shallow":
+        return nn.Sequential(nn.Flatten(), _mlp([196, 500, 10]))
+    if arch == "deep":
+        return nn.Sequential(nn.Flatten(), _mlp([196, 300, 100, 70, 30, 20, 10]))
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3), nn.ReLU(), nn.MaxPool2d(2),  # 14 -> 12 -> 6
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.MaxPool2d(4),  # 6 -> 4 -> 1
+        nn.Flatten(), _mlp([64, 100, 10]))
+
+
+EVAL_CHUNK = 100  # pairs per evaluation batch
+TRAIN_PROBE = 250  # training pairs per run on which the per-epoch training accuracy is measured
+CLASSIFIERS = {"shallow": [20, 50, 2], "deep": [20, 30, 20, 10, 2], "conv": [20, 32, 2]}
+
+
+class PairNet(nn.Module):
+    """Two pipes (or one shared) and a classifier: x (B, 2, 14, 14) -> (main (B, 2), digits (B, 2, 10))."""
+
+    def __init__(self, arch: str, sharing: bool):
+        super().__init__()
+        if arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+        self.sharing = sharing
+        self.pipes = nn.ModuleList([make_pipe(arch)] if sharing else [make_pipe(arch), make_pipe(arch)])
+        self.classifier = _mlp(CLASSIFIERS[arch])
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        images = x.unsqueeze(2)  # (B, 2, 1, 14, 14)
+        digits = torch.stack([self.pipes[0 if self.sharing else i](images[:, i]) for i in range(2)], 1)
+        return self.classifier(digits.flatten(1)), digits
+
+
+def pair_loss(out: tuple[torch.Tensor, torch.Tensor], y: torch.Tensor, aux: bool) -> torch.Tensor:
+    """Cross-entropy of the comparison; with `aux`, 0.5 * that + 0.5 * the digits' cross-entropy.
+    y: (B, 3) = (target, digit 0, digit 1)."""
+    main, digits = out
+    loss = F.cross_entropy(main, y[:, 0])
+    if aux:
+        loss = 0.5 * loss + 0.5 * F.cross_entropy(digits.flatten(0, 1), y[:, 1:].flatten())
+    return loss
+
+
+@dataclass(frozen=True)
+class PairsConfig:
+    """The seed's protocol (its defaults); n_test = 0 means as many test pairs as training pairs.
+    curves=False measures the accuracies after the last epoch only (for sweeps: evaluation costs
+    about a third of the training time of the ConvNet)."""
+    n_pairs: int = param(1000, ge=1, le=30000)
+    n_test: int = param(0, ge=0, le=5000)
+    runs: int = param(10, ge=1)
+    epochs: int = param(50, ge=1)
+    batch_size: int = param(100, ge=1)
+    lr: float = param(1e-3, gt=0.0)
+    seed: int = param(0, ge=0)
+    curves: bool = True
+
+
+def train_model(arch: str, sharing: bool, aux: bool, config: PairsConfig, progress: bool = True) -> dict:
+    """Train `config.runs` runs of one of the 12 models together, each on its own draw of pairs.
+
+    Returns per-epoch accuracy of every run, (epochs, runs): on the test pairs, and on the
+    first TRAIN_PROBE training pairs; for the main task and for the digits.
+    """
+    draws = [mnist_pairs(config.n_pairs, config.seed * 1000 + r, config.n_test or None) for r in range(config.runs)]
+    x, target, classes, x_test, target_test, classes_test = (torch.stack(t) for t in zip(*draws))
+    y = torch.cat([target[..., None], classes], -1)  # (runs, n, 3)
+
+    def accuracies(stack, inputs, targets, digit_labels):
+        with torch.no_grad():  # in chunks: small batches stay in cache, twice as fast as one big batch
+            main, digits = (torch.cat(out, 1) for out in zip(*(stack(chunk) for chunk in inputs.split(EVAL_CHUNK, 1))))
+        return ((main.argmax(-1) == targets).float().mean(-1),
+                (digits.argmax(-1) == digit_labels).float().mean((-2, -1)))
+
+    epoch = iter(range(config.epochs))
+
+    def record(stack):  # train accuracy on the first TRAIN_PROBE pairs of each run (evaluation is costly)
+        if not config.curves and next(epoch) < config.epochs - 1:
+            return torch.full((4, config.runs), math.nan)
+        k = min(TRAIN_PROBE, config.n_pairs)
+        train_main, train_digit = accuracies(stack, x[:, :k], target[:, :k], classes[:, :k])
+        test_main, test_digit = accuracies(stack, x_test, target_test, classes_test)
+        return torch.stack([train_main, test_main, train_digit, test_digit])  # (4, runs)
+
+    torch.manual_seed(config.seed)
+    stack, history = fit_many(
+        lambda i: PairNet(arch, sharing), config.runs, x, y, epochs=config.epochs,
+        batch_size=config.batch_size, make_optimizer=lambda p: torch.optim.Adam(p, lr=config.lr),
+        loss_fn=lambda out, yb: pair_loss(out, yb, aux), per_model_data=True, seed=config.seed,
+        hooks={"acc": record}, progress=f"{arch} WS={sharing} AL={aux}" if progress else False)
+    acc = history.stacked("acc")  # (epochs, 4, runs)
+    if not config.curves:
+        acc = acc[-1:]  # (1, 4, runs): only the final epoch was measured
+    return {"arch": arch, "sharing": sharing, "aux": aux, "train_acc": acc[:, 0], "test_acc": acc[:, 1],
+            "train_digit_acc": acc[:, 2], "test_digit_acc": acc[:, 3],
+            "n_params": sum(p.numel() for p in PairNet(arch, sharing).parameters()),
+            "target_share": target.float().mean().item()}
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """The chapter's parameters: the seed's protocol, and the training-size sweep beyond it."""
+    n_pairs: int = param(1000, ge=1, le=5000)
+    runs: int = param(10, ge=2)
+    epochs: int = param(50, ge=1)
+    batch_size: int = param(100, ge=1)
+    lr: float = param(1e-3, gt=0.0)
+    seed: int = param(0, ge=0)
+    sweep_sizes: tuple[int, ...] = param((250, 500, 1000, 2000), ge=1, le=30000)
+    sweep_runs: int = param(5, ge=2)
+
+    def config(self) -> PairsConfig:
+        """The 12 models of Table 1."""
+        return PairsConfig(n_pairs=self.n_pairs, runs=self.runs, epochs=self.epochs, batch_size=self.batch_size,
+                           lr=self.lr, seed=self.seed)
+
+    def sweep_config(self, n_pairs: int) -> PairsConfig:
+        """One size of the sweep: `sweep_runs` runs, tested on as many test pairs as Table 1 uses, final
+        epoch only; at n_pairs = self.n_pairs the Table-1 runs are used instead (same protocol, more runs)."""
+        return dataclasses.replace(self.config(), n_pairs=n_pairs, n_test=self.n_pairs, runs=self.sweep_runs,
+                                   curves=False)
+
+
+def run_model(arch: str, sharing: bool, aux: bool, config: PairsConfig, cache, progress: bool = True) -> dict:
+    """One of the 12 models, `config.runs` runs, from the cache when trained before."""
+    key = {"arch": arch, "sharing": sharing, "aux": aux, **dataclasses.asdict(config)}
+    return cache.get_or_compute("digit_pairs", key, lambda: _timed(train_model, arch, sharing, aux, config, progress))
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    result = fn(*args)
+    result["seconds"] = time.perf_counter() - start
+    return result

@@ -1,0 +1,37 @@
+"""Widgets that keep working in the static book: pre-rendered figures behind a slider.
+
+The slider's index is linked to a `Stack` of `Image` widgets in the browser (`jslink`), so
+moving it needs no kernel; the images and the link are saved in the notebook's widget state.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """A matplotlib Figure as PNG bytes (no pyplot state involved)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def figure_slider(items: Sequence[tuple[str, Figure]], description: str, dpi: int = 100) -> widgets.VBox:
+    """A SelectionSlider over `items` (label, figure) showing the chosen pre-rendered figure."""
+    if not items:
+        raise ValueError("figure_slider needs at least one (label, figure) pair")
+    labels = [str(label) for label, _ in items]
+    images = [widgets.Image(value=figure_png(fig, dpi), format="png",
+                            layout=widgets.Layout(max_width="100%", height="auto"))
+              for _, fig in items]
+    slider = widgets.SelectionSlider(options=labels, value=labels[0], description=description,
+                                     continuous_update=True,
+                                     style={"description_width": "initial"},
+                                     layout=widgets.Layout(width="60%"))
+    stack = widgets.Stack(images, selected_index=0)
+    box = widgets.VBox([slider, stack])
+    box.link = widgets.jslink((slider, "index"), (stack, "selected_index"))  # browser-side link
+    return box

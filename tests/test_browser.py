@@ -1,0 +1,89 @@
+"""The built book in a real browser: the sliders change the figures with no kernel and no
+request to any other host. Needs `make html` first and Chromium at /usr/bin/chromium."""
+import functools
+import hashlib
+import http.server
+import os
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+HTML = ROOT / "_build" / "html"
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("NBLIB_REQUIRE_BROWSER") and not (CHROMIUM.exists() and HTML.exists()),
+    reason="needs /usr/bin/chromium and a built book (make html); CI sets NBLIB_REQUIRE_BROWSER")
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        yield chromium
+        chromium.close()
+
+
+def visible_image_hash(box):
+    """Hash of the pixels of the figure the widget box shows now."""
+    images = box.locator("img.widget-image")
+    shown = [images.nth(i) for i in range(images.count()) if images.nth(i).is_visible()]
+    assert len(shown) == 1, f"expected exactly one visible figure, got {len(shown)}"
+    return hashlib.sha256(shown[0].screenshot()).hexdigest()
+
+
+@pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 1), ("digit_pairs", 1)])
+def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests, failed = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+    page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
+    boxes = page.locator(".widget-vbox:has(.widget-slider)")
+    assert boxes.count() >= sliders, f"{chapter} has {sliders} figure slider(s)"
+    for b in range(boxes.count()):
+        box = boxes.nth(b)
+        box.scroll_into_view_if_needed()
+        handle = box.locator(".noUi-handle")
+        steps = int(float(handle.get_attribute("aria-valuemax"))) + 1
+        assert steps >= 2
+        seen = [visible_image_hash(box)]
+        for _ in range(steps - 1):
+            handle.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(150)
+            seen.append(visible_image_hash(box))
+        assert len(set(seen)) == steps, f"slider {b}: every position shows its own figure"
+    page.keyboard.press("Home")
+    own = urlparse(server).netloc
+    foreign = [u for u in requests if urlparse(u).scheme in ("http", "https") and urlparse(u).netloc != own]
+    assert foreign == [], f"requests to other hosts: {foreign}"
+    assert [u for u in failed if not u.endswith("favicon.ico")] == []
+    page.close()
+
+
+@pytest.mark.parametrize("page_name", ["index.html", "book/intro.html", "book/studies.html",
+                                       "book/binary_tree.html", "book/beta_lasso.html",
+                                       "book/digit_pairs.html"])
+def test_pages_reference_no_cdn(page_name):
+    html = (HTML / page_name).read_text()
+    for host in ("cdn.jsdelivr", "unpkg.com", "cdnjs.", "googleapis"):
+        assert host not in html

@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nblib import data
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    data.load.cache_clear()
+    yield
+    data.load.cache_clear()
+
+
+def test_balanced_subset_is_balanced_and_deterministic():
+    labels = torch.arange(10).repeat_interleave(50)[torch.randperm(500, generator=torch.Generator().manual_seed(1))]
+    idx = data.balanced_subset(labels, 7, seed=3)
+    assert data.class_counts(labels[idx]) == [7] * 10
+    assert len(set(idx.tolist())) == 70
+    assert torch.equal(idx, data.balanced_subset(labels, 7, seed=3))
+    assert not torch.equal(idx, data.balanced_subset(labels, 7, seed=4))
+    with pytest.raises(ValueError, match="per_class=51"):
+        data.balanced_subset(labels, 51, seed=0)
+
+
+def test_missing_dataset_names_files_and_remedy(tmp_path, monkeypatch):
+    def offline(*args):
+        raise RuntimeError("no internet")
+    monkeypatch.setattr(data, "_torchvision", offline)
+    with pytest.raises(data.DatasetNotFoundError) as err:
+        data.load("mnist", True, str(tmp_path))
+    text = str(err.value)
+    assert "train-images-idx3-ubyte.gz" in text and str(tmp_path) in text
+    assert "--install-offline" in text and "NBLIB_DATA" in text
+    with pytest.raises(data.DatasetNotFoundError, match="cifar-10-batches-py"):
+        data.load("cifar10", False, str(tmp_path))
+    with pytest.raises(ValueError, match="mnist"):
+        data.load("imagenet")
+
+
+def test_data_root_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NBLIB_DATA", str(tmp_path))
+    assert data.data_root() == tmp_path
+
+
+def test_cifar10_bundle_fallback_reports_its_size(tmp_path):
+    (tmp_path / "cifar10").mkdir()
+    images = np.random.default_rng(0).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    np.savez_compressed(tmp_path / "cifar10" / "test.npz", images=images,
+                        labels=np.arange(12) % 10, indices=np.arange(12))
+    split = data.load("cifar10", False, str(tmp_path))
+    assert split.images.shape == (12, 3, 32, 32) and split.images.dtype == torch.uint8
+    assert torch.equal(split.images[3, :, 5, 7], torch.as_tensor(images[3, 5, 7]))  # HWC -> CHW
+    assert "PARTIAL" in split.note and "12 of 10,000" in split.note
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="needs the offline copies in ../shared/data")
+def test_offline_mnist_and_cifar10(tmp_path):
+    root = data.install_offline_copy(SHARED, tmp_path)
+    train, test = data.load("mnist", True, str(root)), data.load("mnist", False, str(root))
+    assert train.images.shape == (60000, 1, 28, 28) and len(test) == 10000
+    assert data.class_counts(train.labels)[:3] == [5923, 6742, 5958]
+    cifar = data.load("cifar10", True, str(root))
+    assert len(cifar) == 7728 and cifar.images.shape[1:] == (3, 32, 32)
+    assert "7,728 of 50,000" in cifar.note

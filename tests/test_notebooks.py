@@ -1,0 +1,89 @@
+"""Every chapter: sources in sync, parameter files valid, CI references and published
+chapters current, and bad parameters rejected before any work starts. (The reference
+notebooks in tests/refs/ are re-executed and their marked outputs compared by nbval.)"""
+import jupytext
+import nbformat
+import papermill as pm
+import pytest
+import yaml
+
+from conftest import ROOT
+
+CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
+
+
+def sources(nb, skip_injected=True):
+    """(cell type, source) of every cell, without papermill's injected-parameters cell."""
+    return [(c.cell_type, c.source.strip()) for c in nb.cells
+            if not (skip_injected and "injected-parameters" in c.metadata.get("tags", []))]
+
+
+def prepared(chapter, params_dir, tmp_path):
+    """The chapter as papermill prepares it with its parameter file (nothing executed)."""
+    params = yaml.safe_load((ROOT / params_dir / f"{chapter}.yaml").read_text())
+    out = tmp_path / f"{chapter}.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / f"{chapter}.ipynb"), str(out),
+                        parameters=params, prepare_only=True, progress_bar=False)
+    return nbformat.read(out, as_version=4)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_ipynb_is_generated_from_py(chapter):
+    py = jupytext.read(ROOT / "notebooks" / f"{chapter}.py")
+    ipynb = nbformat.read(ROOT / "notebooks" / f"{chapter}.ipynb", as_version=4)
+    assert sources(py) == sources(ipynb), "run `make notebooks` to regenerate the .ipynb"
+    assert ipynb.metadata["kernelspec"]["name"] == "python3"
+    assert sum("parameters" in c.metadata.get("tags", []) for c in ipynb.cells) == 1
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+@pytest.mark.parametrize("params_dir", ["tests/params", "book/params"])
+def test_parameter_files_name_real_parameters(chapter, params_dir):
+    known = pm.inspect_notebook(str(ROOT / "notebooks" / f"{chapter}.ipynb"))
+    params = yaml.safe_load((ROOT / params_dir / f"{chapter}.yaml").read_text())
+    assert set(params) <= set(known), f"unknown: {set(params) - set(known)}"
+    assert all(known[name]["help"] for name in known), "every parameter needs a comment"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_ci_reference_is_current(chapter, tmp_path):
+    ref = nbformat.read(ROOT / "tests" / "refs" / f"{chapter}.ipynb", as_version=4)
+    assert sources(ref, False) == sources(prepared(chapter, "tests/params", tmp_path), False), \
+        "tests/refs is stale: run `make refs`"
+    checked = [c for c in ref.cells if "NBVAL_CHECK_OUTPUT" in c.source]
+    assert checked and all(c.outputs for c in checked), "marked cells need reference outputs"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_published_chapter_is_current_and_executed(chapter, tmp_path):
+    book = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+    assert sources(book, False) == sources(prepared(chapter, "book/params", tmp_path), False), \
+        "book/ chapter is stale: run `make chapters`"
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "every cell of a published chapter ran"
+    assert not any(o.output_type == "error" for c in code for o in c.outputs)
+    assert book.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+
+
+@pytest.mark.parametrize("chapter, values, words", [
+    ("binary_tree", {"trials": 0}, ["'trials'", "0", ">= 1"]),
+    ("binary_tree", {"n_train": "many"}, ["'n_train'", "'many'", "list of int"]),
+    ("binary_tree", {"n_test": "1024"}, ["'n_test'", "'1024'", "str", "int"]),
+    ("beta_lasso", {"datasets": ["imagenet"]}, ["'datasets'", "'imagenet'", "'cifar10'"]),
+    ("beta_lasso", {"epochs": -1}, ["'epochs'", "-1", ">= 1"]),
+    ("digit_pairs", {"runs": 1}, ["'runs'", "1", ">= 2"]),
+    ("digit_pairs", {"n_pairs": 6000}, ["'n_pairs'", "6000", "<= 5000"]),
+])
+def test_bad_parameter_fails_before_any_work(chapter, values, words, tmp_path):
+    out = tmp_path / "out.ipynb"
+    params = {**yaml.safe_load((ROOT / f"tests/params/{chapter}.yaml").read_text()), **values}
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(ROOT / f"notebooks/{chapter}.ipynb"), str(out), parameters=params,
+                            progress_bar=False, kernel_name="python3")
+    assert err.value.ename == "ParameterError"
+    for word in words:
+        assert word in err.value.evalue
+    nb = nbformat.read(out, as_version=4)
+    ran = [c for c in nb.cells if c.cell_type == "code" and c.execution_count]
+    assert "check_params" in ran[-1].source, "the error must come from the parameter check"
+    assert not any(word in c.source for c in ran for word in ("run_sweep", "bl.run(", "run_model"))

@@ -1,0 +1,47 @@
+import dataclasses
+
+import pytest
+
+from nblib.params import ParameterError, check_params, param
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    name: str = param("a", choices=("a", "b"))
+    epochs: int = param(10, gt=0)
+    eps: tuple[float, ...] = param((0.0, 0.1), ge=0.0, nonempty=True)
+    rate: float = param(0.5, gt=0.0, le=1.0)
+    flag: bool = False
+
+    def validate(self):
+        if self.epochs > 100 and self.name == "b":
+            raise ParameterError("parameter 'epochs': at most 100 for name 'b'")
+
+
+def test_valid_values_are_converted():
+    config = check_params(Config, eps=[0, 0.3], rate=1, epochs=5)
+    assert config.eps == (0.0, 0.3) and isinstance(config.eps[0], float)
+    assert config.rate == 1.0 and isinstance(config.rate, float)
+    assert config.epochs == 5
+
+
+@pytest.mark.parametrize("values, words", [
+    (dict(name="c"), ["'name'", "'c'", "'a', 'b'"]),
+    (dict(epochs=0), ["'epochs'", "0", "> 0"]),
+    (dict(epochs=-3), ["'epochs'", "-3"]),
+    (dict(epochs="10"), ["'epochs'", "'10'", "str", "int"]),
+    (dict(epochs=2.5), ["'epochs'", "2.5", "int"]),
+    (dict(epochs=True), ["'epochs'", "bool", "int"]),
+    (dict(eps=[0.1, -0.1]), ["'eps'", "-0.1", ">= 0.0"]),
+    (dict(eps="0.1"), ["'eps'", "list of float"]),
+    (dict(eps=[]), ["'eps'", "empty"]),
+    (dict(rate=2.0), ["'rate'", "2.0", "<= 1.0"]),
+    (dict(flag=1), ["'flag'", "bool"]),
+    (dict(epoch=3), ["unknown", "epoch", "epochs"]),
+    (dict(name="b", epochs=200), ["'epochs'", "100"]),
+])
+def test_bad_values_name_parameter_value_and_rule(values, words):
+    with pytest.raises(ParameterError) as err:
+        check_params(Config, **values)
+    for word in words:
+        assert word in str(err.value)
