@@ -72,3 +72,10 @@ def test_sweep_config_measures_only_the_final_epoch_with_the_same_result():
     final_only = dp.train_model("shallow", False, True, sweep, progress=False)
     assert final_only["test_acc"].shape == (1, 2)
     assert torch.equal(final_only["test_acc"][-1], curves["test_acc"][-1])  # evaluating changes no training
+
+
+def test_a_claim_over_architectures_needs_every_interval_above_zero():
+    from nblib.digit_pairs_report import _verdict
+    assert _verdict([(0.05, 0.01), (0.02, 0.01)]) == "reproduced"
+    assert _verdict([(0.05, 0.01), (0.005, 0.01)]) == "inconclusive"  # one difference within noise
+    assert _verdict([(0.05, 0.01), (-0.03, 0.01)]) == "not reproduced"
