@@ -88,13 +88,15 @@ def to_dense(layer: nn.Module, in_size=None) -> tuple[nn.Linear, torch.Tensor]:
     rows = rows[:, :, None].expand(-1, -1, cols.shape[1])[valid[:, None, :].expand_as(layer.weight)]
     cols_all = cols[:, None, :].expand_as(layer.weight)[valid[:, None, :].expand_as(layer.weight)]
     values = layer.weight.detach()[valid[:, None, :].expand_as(layer.weight)]
-    linear = nn.Linear(in_features, out_features, bias=layer.bias is not None,
-                       device=layer.weight.device, dtype=layer.weight.dtype)
+    # built on the meta device and given zeros: no random initialisation of a matrix that is
+    # then overwritten (it would cost time and, with the zeros, a second pass over memory)
+    linear = nn.Linear(in_features, out_features, bias=layer.bias is not None, device="meta")
+    linear.weight = nn.Parameter(torch.zeros(out_features, in_features, device=layer.weight.device,
+                                             dtype=layer.weight.dtype))
     with torch.no_grad():
-        linear.weight.zero_()
         linear.weight.index_put_((rows, cols_all), values)
-        if layer.bias is not None:
-            linear.bias.copy_(layer.bias.flatten())
+    if layer.bias is not None:
+        linear.bias = nn.Parameter(layer.bias.detach().flatten().clone())
     mask = torch.zeros(out_features, in_features, dtype=torch.bool, device=layer.weight.device)
     mask.index_put_((rows, cols_all), torch.ones((), dtype=torch.bool, device=mask.device))
     return linear, mask
