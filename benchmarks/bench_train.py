@@ -6,6 +6,7 @@ and the overhead of a beta-LASSO step over plain SGD.
 """
 from __future__ import annotations
 
+import statistics
 import time
 
 import torch
@@ -16,6 +17,7 @@ from nblib.machine import matmul_peak_gflops
 from nblib.train import fit
 
 BATCH, STEPS_PER_EPOCH, EPOCHS = 512, 20, 3
+REPEATS = 5
 WIDTHS = (3072, 256, 24, 10)
 
 
@@ -40,14 +42,21 @@ def seconds_per_step(make_optimizer) -> float:
 
 def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    peak = matmul_peak_gflops()
     flops = 3 * 2 * BATCH * sum(a * b for a, b in zip(WIDTHS[:-1], WIDTHS[1:]))  # forward + 2x backward
-    sgd = seconds_per_step(lambda m: torch.optim.SGD(m.parameters(), lr=0.1))
-    lasso = seconds_per_step(lambda m: BetaLasso(m.parameters(), lr=0.1, lam=2e-5, beta=50))
+    # interleaved repeats, medians: this machine's speed drifts by tens of percent within a minute
+    peaks, sgds, lassos = [], [], []
+    for _ in range(REPEATS):
+        peaks.append(matmul_peak_gflops())
+        sgds.append(seconds_per_step(lambda m: torch.optim.SGD(m.parameters(), lr=0.1)))
+        lassos.append(seconds_per_step(lambda m: BetaLasso(m.parameters(), lr=0.1, lam=2e-5, beta=50)))
+    peak, sgd, lasso = (statistics.median(v) for v in (peaks, sgds, lassos))
+    overheads = sorted(f"{b / a - 1:+.0%}" for a, b in zip(sgds, lassos))
+    print(f"medians of {REPEATS} interleaved repeats (beta-LASSO overhead per repeat: {', '.join(overheads)})")
     print(f"float32 matmul peak (2048x2048): {peak:.1f} GFLOP/s")
     print(f"S-FC training, batch {BATCH}, SGD: {sgd * 1e3:.2f} ms/step = {flops / sgd / 1e9:.1f} GFLOP/s "
           f"= {flops / sgd / 1e9 / peak:.0%} of the matmul peak")
-    print(f"beta-LASSO: {lasso * 1e3:.2f} ms/step, overhead over SGD {lasso / sgd - 1:+.1%}")
+    overhead = statistics.median(b / a - 1 for a, b in zip(sgds, lassos))
+    print(f"beta-LASSO: {lasso * 1e3:.2f} ms/step, overhead over SGD {overhead:+.1%} (median over repeats)")
 
 
 if __name__ == "__main__":
