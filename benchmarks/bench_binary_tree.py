@@ -15,14 +15,15 @@ import time
 
 import torch
 
-from nblib import binary_tree as bt
+from nblib.chapters import binary_tree as bt
 from nblib.cache import ResultCache
+from nblib.cluster import Runner
 from nblib.train import step_schedule, train_stacked
 
 
 def time_stacked(sweep: bt.TreeSweep, n_train: int) -> tuple[float, int]:
     start = time.perf_counter()
-    cell = bt.run_cell(sweep, n_train, progress=False)
+    cell = bt.train(bt.Cell(sweep, n_train), progress=False)
     return time.perf_counter() - start, cell["test_mse"].numel()
 
 
@@ -56,7 +57,8 @@ def main() -> None:
         sweep = bt.TreeSweep(n_train=(64, 128, 256, 512), trials=args.trials, epoch_scale=0.1)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        cells = bt.run_sweep(sweep, ResultCache(tmp), progress=False)
+        results = Runner("cpu").map(bt.train, bt.cells(sweep), ResultCache(tmp))
+        cells = dict(zip(sweep.n_train, results))
         wall = time.perf_counter() - start
     models = sum(c["test_mse"].numel() for c in cells.values())
     print(f"sweep: n_train={sweep.n_train}, eps={sweep.eps} (+ constant-noise variant), "

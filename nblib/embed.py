@@ -84,7 +84,7 @@ def to_dense(layer: nn.Module, in_size=None) -> tuple[nn.Linear, torch.Tensor]:
         raise TypeError(f"to_dense takes Conv2d or LocallyConnected2d, not {type(layer).__name__}")
     (h, w), (oh, ow) = layer.in_size, layer.out_size
     in_features, out_features = layer.in_channels * h * w, layer.out_channels * oh * ow
-    rows, cols, valid = _dense_indices(layer)
+    rows, cols, valid = (t.to(layer.weight.device) for t in _dense_indices(layer))
     rows = rows[:, :, None].expand(-1, -1, cols.shape[1])[valid[:, None, :].expand_as(layer.weight)]
     cols_all = cols[:, None, :].expand_as(layer.weight)[valid[:, None, :].expand_as(layer.weight)]
     values = layer.weight.detach()[valid[:, None, :].expand_as(layer.weight)]

@@ -49,10 +49,12 @@ def minibatches(n_models: int | None, n: int, batch_size: int, generator: torch.
 
 def _epochs(batch_loss: Callable, n: int, *, epochs: int, batch_size: int, optimizer,
             schedule: Callable[[int], float], generator: torch.Generator, n_models: int | None,
-            start_epoch: int = 0, end_of_epoch: Callable[[int, torch.Tensor], bool] = lambda e, l: False,
+            device: torch.device, start_epoch: int = 0,
+            end_of_epoch: Callable[[int, torch.Tensor], bool] = lambda e, l: False,
             progress: bool | str = True) -> None:
     """The shared loop: lr from the schedule, one pass in random order, then `end_of_epoch`
-    (which returns True to stop early) with the mean training loss of the epoch."""
+    (which returns True to stop early) with the mean training loss of the epoch. Batch orders
+    are drawn on the CPU (the same on every device) and sent to the data's `device`."""
     base_lrs = [group.setdefault("initial_lr", group["lr"]) for group in optimizer.param_groups]
     bar = tqdm(range(start_epoch, epochs), desc=progress if isinstance(progress, str) else "epochs",
                disable=not progress, leave=False, initial=start_epoch, total=epochs)
@@ -61,7 +63,7 @@ def _epochs(batch_loss: Callable, n: int, *, epochs: int, batch_size: int, optim
             group["lr"] = lr * schedule(epoch)
         total, batches = 0.0, 0
         for idx in minibatches(n_models, n, batch_size, generator):
-            loss = batch_loss(idx)  # () or (..., M)
+            loss = batch_loss(idx.to(device))  # () or (..., M)
             optimizer.zero_grad(set_to_none=True)
             loss.sum().backward()
             optimizer.step()
@@ -95,11 +97,11 @@ def train_stacked(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
                   progress: bool | str = True) -> History:
     """Train a stacked model (M models in batched layers) on per-model data x (M, n, ...), y (M, n, ...)."""
     n_models, n = x.shape[:2]
-    rows = torch.arange(n_models)[:, None]
+    rows = torch.arange(n_models, device=x.device)[:, None]
     history = History()
     _epochs(lambda idx: loss_fn(model(x[rows, idx]), y[rows, idx]), n, epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-            generator=torch.Generator().manual_seed(seed), n_models=n_models,
+            generator=torch.Generator().manual_seed(seed), n_models=n_models, device=x.device,
             end_of_epoch=lambda epoch, loss: history.log(train_loss=loss), progress=progress)
     return history
 
@@ -107,10 +109,15 @@ def train_stacked(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
 # --- many copies of one architecture, with torch.func.vmap -----------------------------------
 
 class ModelStack:
-    """M independent copies of one architecture as stacked parameters, called with vmap."""
+    """M independent copies of one architecture as stacked parameters, called with vmap.
 
-    def __init__(self, make_model: Callable[[int], torch.nn.Module], n_models: int):
-        models = [make_model(i) for i in range(n_models)]
+    The models are built (and initialised) on the CPU, the same numbers on every device, and
+    their stacked parameters live on `device`.
+    """
+
+    def __init__(self, make_model: Callable[[int], torch.nn.Module], n_models: int,
+                 device: torch.device | str = "cpu"):
+        models = [make_model(i).to(device) for i in range(n_models)]
         if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in models[0].modules()):
             raise ValueError("fit_many cannot vmap BatchNorm (its running statistics update in place); "
                              "train such models with fit, or write them with batched layers")
@@ -147,16 +154,16 @@ def fit_many(make_model: Callable[[int], torch.nn.Module], n_models: int, x: tor
     Model i sees its own batch order. Returns the stack and the history: the per-epoch loss
     of every model, and per hook (name -> hook(stack), e.g. test accuracy of every model).
     """
-    stack = ModelStack(make_model, n_models)
+    stack = ModelStack(make_model, n_models, device=x.device)
     if not per_model_data:
         x, y = x.expand(n_models, *x.shape), y.expand(n_models, *y.shape)  # shared data, no copy
-    rows = torch.arange(n_models)[:, None]
+    rows = torch.arange(n_models, device=x.device)[:, None]
     per_model = torch.vmap(lambda out, target: loss_fn(out, target))
     optimizer = make_optimizer(stack.parameters())
     history = History()
     _epochs(lambda idx: per_model(stack(x[rows, idx]), y[rows, idx]), x.shape[1], epochs=epochs,
             batch_size=batch_size, optimizer=optimizer, schedule=schedule,
-            generator=torch.Generator().manual_seed(seed), n_models=n_models,
+            generator=torch.Generator().manual_seed(seed), n_models=n_models, device=x.device,
             end_of_epoch=lambda epoch, loss: history.log(
                 train_loss=loss, **{name: hook(stack) for name, hook in (hooks or {}).items()}),
             progress=progress)
@@ -261,7 +268,7 @@ def fit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int
 
     model.train()
     _epochs(batch_loss, len(x), epochs=epochs, batch_size=batch_size, optimizer=optimizer,
-            schedule=schedule, generator=generator, n_models=None, start_epoch=start_epoch,
+            schedule=schedule, generator=generator, n_models=None, device=x.device, start_epoch=start_epoch,
             end_of_epoch=end_of_epoch, progress=progress)
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)

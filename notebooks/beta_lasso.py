@@ -46,20 +46,21 @@ augment: bool = False  # random crop + horizontal flip (paper: yes; students: no
 train_per_class: int = 500  # balanced training subset per class (0: all the training data available)
 val_fraction: float = 0.1  # share of the training data held out for model selection
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
+device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
+cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
 # %%
 # %matplotlib inline
-import platform
 import time
 
 import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
-from tqdm.auto import tqdm
 
-from nblib import beta_lasso as bl
-from nblib import beta_lasso_report as report
 from nblib.cache import ResultCache
+from nblib.chapters import beta_lasso as bl
+from nblib.chapters.beta_lasso import report
+from nblib.cluster import Runner
 from nblib.params import check_params
 from nblib.scorecard import markdown_table
 from nblib.widgets import figure_slider
@@ -68,6 +69,7 @@ chapter = check_params(bl.Chapter, datasets=datasets, alpha=alpha, epochs=epochs
                        betas=betas, lam_first=lam_first, lam_rest=lam_rest, lr=lr, momentum=momentum,
                        weight_decay=weight_decay, batch_size=batch_size, augment=augment,
                        train_per_class=train_per_class, val_fraction=val_fraction)
+runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 chapter
 
@@ -94,7 +96,7 @@ display(Markdown(report.param_table(chapter.alpha)))
 # %% tags=["remove-output"]
 start = time.perf_counter()
 configs = [c for d in chapter.datasets for s in range(chapter.seeds) for c in chapter.runs(d, s)]
-results = [bl.run(c, cache) for c in tqdm(configs, desc="runs")]
+results = runner.map(bl.train, configs, cache)
 wall_seconds = time.perf_counter() - start
 
 # %%
@@ -199,17 +201,25 @@ display(Markdown(markdown_table(report.scorecard(results, chapter, tables[main])
 # The paper ran alpha = 150 (S-FC: 256M parameters) for 400 and 4000 epochs with
 # augmentation on full CIFAR-10, CIFAR-100 and SVHN: GPU scale. The published chapter runs
 # the students' scale (alpha = 1, no augmentation, lambda = 2e-5) on the data available
-# offline, with several seeds, on a 2-core CPU; this run took {glue:text}`training_minutes`
-# minutes of training. A full paper-scale run is
-# `papermill notebooks/beta_lasso.ipynb out.ipynb -p alpha 150 -p epochs 4000 -p augment True
-# -p datasets '["cifar10", "cifar100", "svhn"]'` on a GPU machine with the full datasets.
+# offline, with several seeds, on the device named below; this run took
+# {glue:text}`training_minutes` minutes of training. A full paper-scale run, on a GPU machine
+# with the full datasets (lists go through papermill's `-y`), is
+#
+# ```bash
+# papermill notebooks/beta_lasso.ipynb out.ipynb -p alpha 150 -p epochs 4000 -p augment True \
+#   -p train_per_class 0 -p device cuda -y 'datasets: [cifar10, cifar100, svhn]'
+# ```
+#
+# and `-p cluster tcp://host:port` hands its runs (datasets x seeds x optimisers) to a Dask
+# cluster instead (see the README, "Scaling out").
 
 # %%
 # Machine-dependent cell: hardware and wall times of this run.
 training_seconds = sum(r["seconds"] for r in results)
 print(f"parameters: {chapter}")
-print(f"runs: {len(results)}; hardware: {platform.machine()} CPU, {torch.get_num_threads()} threads, "
-      f"torch {torch.__version__}")
+print(f"runs: {len(results)}; torch {torch.__version__}")
+print(runner.describe(results))
 print(f"training time: {training_seconds / 60:.1f} min (sum over runs, measured when each was trained)")
 print(f"this execution: {wall_seconds:.0f} s (cached runs are loaded, not retrained)")
 glue("training_minutes", f"{training_seconds / 60:.0f}", display=False)
+runner.close()

@@ -56,19 +56,21 @@ lr_drop: float = 0.1  # learning-rate factor for the second half (seed: 0.1, i.e
 n_test: int = 1024  # clean test points per trial (seed: 1024)
 seed: int = 0  # master seed for theta, data, noise, init and batch order
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
+device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
+cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
 # %%
 # %matplotlib inline
-import platform
 import time
 
 import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from nblib import binary_tree as bt
-from nblib import binary_tree_report as report
 from nblib.cache import ResultCache
+from nblib.chapters import binary_tree as bt
+from nblib.chapters.binary_tree import report
+from nblib.cluster import Runner
 from nblib.params import check_params
 from nblib.scorecard import markdown_table
 from nblib.stats import median_quartiles
@@ -77,6 +79,7 @@ from nblib.widgets import figure_slider
 sweep = check_params(bt.TreeSweep, n_train=n_train, eps=eps, constant_noise_eps=constant_noise_eps,
                      trials=trials, epoch_scale=epoch_scale, batch_size=batch_size, lr=lr,
                      lr_drop=lr_drop, n_test=n_test, seed=seed)
+runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 sweep
 
@@ -121,7 +124,7 @@ print("epochs per n_train:", {n: bt.epochs_for(n, sweep.epoch_scale) for n in sw
 
 # %% tags=["remove-output"]
 start = time.perf_counter()
-cells = bt.run_sweep(sweep, cache)
+cells = dict(zip(sweep.n_train, runner.map(bt.train, bt.cells(sweep), cache, desc="n_train cells")))
 wall_seconds = time.perf_counter() - start
 
 # %% [markdown]
@@ -198,7 +201,7 @@ display(Markdown(markdown_table(claims)))
 # ## Provenance
 #
 # Everything above comes from one run of the committed code with the parameters printed
-# below; training took {glue:text}`training_minutes` minutes on the CPU. The seed's setting is
+# below; training took {glue:text}`training_minutes` minutes on the device named there. The seed's setting is
 # 7 sizes × 3 noise levels, the epoch schedule 800 … 200, batch 32 and "multiple" trials, and
 # the published chapter runs exactly that, with 10 trials per cell (plus the constant-noise
 # variant). A run with `epoch_scale < 1`, or fewer sizes or trials, is a reduced run. This
@@ -210,8 +213,9 @@ display(Markdown(markdown_table(claims)))
 training_seconds = sum(c["seconds"] for c in cells.values())
 print(f"parameters: {sweep}")
 print(f"runs: {mse.numel()} models; test set {sweep.n_test} clean points per trial")
-print(f"hardware: {platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}")
+print(f"torch {torch.__version__}; " + runner.describe(list(cells.values())))
 print(f"training time of the sweep: {training_seconds:.0f} s (sum over n_train cells, measured when each was computed)")
 print("  per n_train (s):", {n: round(c["seconds"], 1) for n, c in cells.items()})
 print(f"this execution: {wall_seconds:.0f} s (cells found in the cache are loaded, not retrained)")
 glue("training_minutes", f"{training_seconds / 60:.0f}", display=False)
+runner.close()

@@ -34,6 +34,8 @@ seed: int = 0  # master seed for the draws of pairs and the initialisations
 sweep_sizes: list = [250, 500, 1000, 2000]  # training pairs for the size sweep, up to 30000 (beyond the seed)
 sweep_runs: int = 5  # runs per size in the sweep (Table 1's size reuses Table 1's runs)
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
+device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
+cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
 # %%
 # %matplotlib inline
@@ -42,11 +44,11 @@ import time
 import torch
 from IPython.display import Markdown, display
 from myst_nb import glue
-from tqdm.auto import tqdm
 
-from nblib import digit_pairs as dp
-from nblib import digit_pairs_report as report
 from nblib.cache import ResultCache
+from nblib.chapters import digit_pairs as dp
+from nblib.chapters.digit_pairs import report
+from nblib.cluster import Runner
 from nblib.machine import describe
 from nblib.params import check_params
 from nblib.scorecard import markdown_table
@@ -54,6 +56,7 @@ from nblib.widgets import figure_slider
 
 chapter = check_params(dp.Chapter, n_pairs=n_pairs, runs=runs, epochs=epochs, batch_size=batch_size, lr=lr,
                        seed=seed, sweep_sizes=sweep_sizes, sweep_runs=sweep_runs)
+runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 chapter
 
@@ -84,8 +87,9 @@ for arch in dp.ARCHS:
 
 # %% tags=["remove-output"]
 start = time.perf_counter()
-models = [(arch, *variant) for arch in dp.ARCHS for variant in dp.VARIANTS]
-results = {m: dp.run_model(*m, chapter.config(), cache) for m in tqdm(models, desc="models")}
+runs = chapter.table_runs()
+models = [(r.arch, r.sharing, r.aux) for r in runs]
+results = dict(zip(models, runner.map(dp.train, runs, cache, desc="models")))
 wall_seconds = time.perf_counter() - start
 
 # %% [markdown]
@@ -132,9 +136,11 @@ report.effects_figure(results)
 means = {m: report.final(r).mean().item() for m, r in results.items()}
 best, worst = max(means, key=means.get), min(means, key=means.get)
 label = lambda m: f"{m[0]} {report.NAMES[m[1:]]}"
-sizes = sorted(set(chapter.sweep_sizes) | {chapter.n_pairs})
-sweep = {label(m): {n: results[m] if n == chapter.n_pairs else dp.run_model(*m, chapter.sweep_config(n), cache)
-                    for n in sizes} for m in (best, worst)}
+sizes = chapter.sweep_sizes_with_table()
+sweep_configs = chapter.size_sweep([best, worst])
+swept = {(r.arch, r.sharing, r.aux, r.pairs.n_pairs): res
+         for r, res in zip(sweep_configs, runner.map(dp.train, sweep_configs, cache, desc="size sweep"))}
+sweep = {label(m): {n: results[m] if n == chapter.n_pairs else swept[(*m, n)] for n in sizes} for m in (best, worst)}
 report.sweep_figure(sweep, sizes)
 
 # %% [markdown]
@@ -162,7 +168,8 @@ display(Markdown(markdown_table(report.scorecard(results))))
 # The published chapter runs the seed's protocol exactly (1000 pairs, 50 epochs, 10 runs
 # per model, Adam 1e-3, batch 100) on the complete MNIST, plus the size sweep with 3 runs per
 # size (`book/params/digit_pairs.yaml`); training took {glue:text}`training_minutes` minutes on
-# the 2-core CPU described below (with its measured matmul speed, to compare machines).
+# the machine described below (with its measured CPU matmul speed, to compare machines) and the
+device named there.
 
 # %%
 # Machine-dependent cell: hardware and wall times of this run.
@@ -171,8 +178,10 @@ sweep_seconds = sum(r["seconds"] for s in sweep.values() for n, r in s.items() i
 seconds = sum(table_seconds.values()) + sweep_seconds
 print(f"parameters: {chapter}")
 print(f"hardware: {describe()}")
+print(runner.describe([*results.values(), *swept.values()]))
 print(f"training time: {seconds / 60:.1f} min = Table 1 {sum(table_seconds.values()) / 60:.1f} min "
       f"+ size sweep {sweep_seconds / 60:.1f} min (measured when each model was trained)")
 print("  Table 1 per model (s):", table_seconds)
 print(f"this execution: {wall_seconds:.0f} s for the 12 models (cached models are loaded, not retrained)")
 glue("training_minutes", f"{seconds / 60:.0f}", display=False)
+runner.close()

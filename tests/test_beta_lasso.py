@@ -3,7 +3,7 @@ import dataclasses
 import pytest
 import torch
 
-from nblib import beta_lasso as bl
+from nblib.chapters import beta_lasso as bl
 from nblib.optim import BetaLasso
 from nblib.params import ParameterError, check_params
 
@@ -46,7 +46,7 @@ def test_split_is_balanced_disjoint_and_normalised():
 def test_a_tiny_run_is_deterministic_and_records_sparsity():
     config = bl.RunConfig(dataset="mnist", optimizer="beta-lasso", beta=50, lam_first=1e-3, lam_rest=1e-3,
                           epochs=2, train_per_class=20, val_fraction=0.2)
-    a, b = bl.train_run(config, progress=False), bl.train_run(config, progress=False)
+    a, b = bl.train(config, progress=False), bl.train(config, progress=False)
     assert a["test_acc"] == b["test_acc"] and torch.equal(a["first_layer"], b["first_layer"])
     assert a["nonzero"].shape == (2, 3) and a["layer_sizes"] == [784 * 196, 196 * 24, 240]
     assert a["nonzero"][-1, 0] < a["layer_sizes"][0]        # a large lambda zeroes weights

@@ -3,8 +3,9 @@ import dataclasses
 import pytest
 import torch
 
-from nblib import binary_tree as bt
+from nblib.chapters import binary_tree as bt
 from nblib.cache import ResultCache
+from nblib.cluster import Runner
 from nblib.params import ParameterError, check_params
 
 
@@ -50,7 +51,7 @@ def test_connectivity_patterns():
 
 def test_stacked_models_equal_models_trained_alone():
     sweep = bt.TreeSweep(n_train=(64,), eps=(0.1,), constant_noise_eps=0.0, trials=3, epoch_scale=0.01)
-    together = bt.run_cell(sweep, 64, progress=False)["test_mse"]  # (A, 1, 3)
+    together = bt.train(bt.Cell(sweep, 64), progress=False)["test_mse"]  # (A, 1, 3)
     data = bt.make_data(sweep, 64)
     init = bt.TreeNetStack(sweep.archs, 3, bt.rng(sweep.seed, "init", 64))
     for t in range(3):
@@ -79,14 +80,14 @@ def test_stacked_models_equal_models_trained_alone():
 
 def test_training_is_deterministic():
     sweep = bt.TreeSweep(n_train=(64,), eps=(0.1,), trials=2, epoch_scale=0.02)
-    a, b = bt.run_cell(sweep, 64, progress=False), bt.run_cell(sweep, 64, progress=False)
+    a, b = bt.train(bt.Cell(sweep, 64), progress=False), bt.train(bt.Cell(sweep, 64), progress=False)
     assert torch.equal(a["test_mse"], b["test_mse"])
     assert all(torch.equal(a["first_layer"][k], b["first_layer"][k]) for k in sweep.archs)
 
 
 def test_oracle_learns_the_tree():
     sweep = bt.TreeSweep(n_train=(64,), eps=(0.0,), constant_noise_eps=0.0, trials=3, archs=("OracleNet",))
-    mse = bt.run_cell(sweep, 64, progress=False)["test_mse"][0, 0]  # 800 epochs, as the seed
+    mse = bt.train(bt.Cell(sweep, 64), progress=False)["test_mse"][0, 0]  # 800 epochs, as the seed
     baseline = bt.make_data(sweep, 64)["y_test"].var(-1)  # MSE of always predicting 0
     assert (mse < 0.1 * baseline).any()
 
@@ -112,17 +113,17 @@ def test_epoch_schedule_is_the_seeds():
 def test_sweep_resumes_from_cache(tmp_path, monkeypatch):
     sweep = bt.TreeSweep(n_train=(32, 64), eps=(0.0,), constant_noise_eps=0.0, trials=1, epoch_scale=0.005)
     calls = []
-    real = bt.run_cell
-    def counting(s, n, progress=True):
-        calls.append(n)
-        if n == 64 and calls.count(64) == 1:
+    real = bt.train
+    def counting(cell, device, progress=True):
+        calls.append(cell.n_train)
+        if cell.n_train == 64 and calls.count(64) == 1:
             raise KeyboardInterrupt  # interrupted in the second cell
-        return real(s, n, progress)
-    monkeypatch.setattr(bt, "run_cell", counting)
+        return real(cell, device, progress=False)
+    runner = Runner("cpu")
     with pytest.raises(KeyboardInterrupt):
-        bt.run_sweep(sweep, ResultCache(tmp_path), progress=False)
-    cells = bt.run_sweep(sweep, ResultCache(tmp_path), progress=False)
-    assert calls == [32, 64, 64] and set(cells) == {32, 64}
+        runner.map(counting, bt.cells(sweep), ResultCache(tmp_path))
+    cells = runner.map(counting, bt.cells(sweep), ResultCache(tmp_path))
+    assert calls == [32, 64, 64] and [c["n_train"] for c in cells] == [32, 64]
 
 
 @pytest.mark.parametrize("values, word", [

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from nblib import data
-from nblib import digit_pairs as dp
+from nblib.chapters import digit_pairs as dp
 
 
 def test_pairs_follow_the_course_semantics():
@@ -57,8 +57,8 @@ def test_auxiliary_loss_is_the_half_half_mix():
 
 def test_training_runs_together_is_deterministic_and_learns():
     config = dp.PairsConfig(n_pairs=200, runs=2, epochs=3)
-    a = dp.train_model("shallow", True, True, config, progress=False)
-    b = dp.train_model("shallow", True, True, config, progress=False)
+    a = dp.train(dp.ModelRun("shallow", True, True, config), progress=False)
+    b = dp.train(dp.ModelRun("shallow", True, True, config), progress=False)
     assert torch.equal(a["test_acc"], b["test_acc"]) and a["test_acc"].shape == (3, 2)
     assert (a["test_digit_acc"][-1] > 0.5).all()   # the auxiliary task is learned fast
     assert 0.4 < a["target_share"] < 0.7
@@ -66,16 +66,16 @@ def test_training_runs_together_is_deterministic_and_learns():
 
 def test_sweep_config_measures_only_the_final_epoch_with_the_same_result():
     chapter = dp.Chapter(n_pairs=200, runs=2, epochs=3, sweep_runs=2)
-    curves = dp.train_model("shallow", False, True, chapter.config(), progress=False)
+    curves = dp.train(dp.ModelRun("shallow", False, True, chapter.config()), progress=False)
     sweep = chapter.sweep_config(200)
     assert (sweep.runs, sweep.n_test, sweep.curves) == (2, 200, False)
-    final_only = dp.train_model("shallow", False, True, sweep, progress=False)
+    final_only = dp.train(dp.ModelRun("shallow", False, True, sweep), progress=False)
     assert final_only["test_acc"].shape == (1, 2)
     assert torch.equal(final_only["test_acc"][-1], curves["test_acc"][-1])  # evaluating changes no training
 
 
 def test_a_claim_over_architectures_needs_every_interval_above_zero():
-    from nblib.digit_pairs_report import _verdict
+    from nblib.chapters.digit_pairs.report import _verdict
     assert _verdict([(0.05, 0.01), (0.02, 0.01)]) == "reproduced"
     assert _verdict([(0.05, 0.01), (0.005, 0.01)]) == "inconclusive"  # one difference within noise
     assert _verdict([(0.05, 0.01), (-0.03, 0.01)]) == "not reproduced"

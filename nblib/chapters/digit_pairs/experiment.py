@@ -121,21 +121,33 @@ class PairsConfig:
     curves: bool = True
 
 
-def train_model(arch: str, sharing: bool, aux: bool, config: PairsConfig, progress: bool = True) -> dict:
-    """Train `config.runs` runs of one of the 12 models together, each on its own draw of pairs.
+@dataclass(frozen=True)
+class ModelRun:
+    """One of the 12 models (architecture, weight sharing, auxiliary loss), `pairs.runs` runs of it."""
+    arch: str
+    sharing: bool
+    aux: bool
+    pairs: PairsConfig
+
+
+def train(run: ModelRun, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
+    """Train `runs` runs of one of the 12 models together on `device`, each on its own draw of pairs.
 
     Returns per-epoch accuracy of every run, (epochs, runs): on the test pairs, and on the
-    first TRAIN_PROBE training pairs; for the main task and for the digits.
+    first TRAIN_PROBE training pairs; for the main task and for the digits. Pairs and initial
+    weights are drawn on the CPU (the same on every device).
     """
+    start = time.perf_counter()
+    arch, sharing, aux, config = run.arch, run.sharing, run.aux, run.pairs
     draws = [mnist_pairs(config.n_pairs, config.seed * 1000 + r, config.n_test or None) for r in range(config.runs)]
-    x, target, classes, x_test, target_test, classes_test = (torch.stack(t) for t in zip(*draws))
+    x, target, classes, x_test, target_test, classes_test = (torch.stack(t).to(device) for t in zip(*draws))
     y = torch.cat([target[..., None], classes], -1)  # (runs, n, 3)
 
     def accuracies(stack, inputs, targets, digit_labels):
         with torch.no_grad():  # in chunks: small batches stay in cache, twice as fast as one big batch
             main, digits = (torch.cat(out, 1) for out in zip(*(stack(chunk) for chunk in inputs.split(EVAL_CHUNK, 1))))
-        return ((main.argmax(-1) == targets).float().mean(-1),
-                (digits.argmax(-1) == digit_labels).float().mean((-2, -1)))
+        return ((main.argmax(-1) == targets).float().mean(-1).cpu(),
+                (digits.argmax(-1) == digit_labels).float().mean((-2, -1)).cpu())
 
     epoch = iter(range(config.epochs))
 
@@ -159,7 +171,7 @@ def train_model(arch: str, sharing: bool, aux: bool, config: PairsConfig, progre
     return {"arch": arch, "sharing": sharing, "aux": aux, "train_acc": acc[:, 0], "test_acc": acc[:, 1],
             "train_digit_acc": acc[:, 2], "test_digit_acc": acc[:, 3],
             "n_params": sum(p.numel() for p in PairNet(arch, sharing).parameters()),
-            "target_share": target.float().mean().item()}
+            "target_share": target.float().mean().item(), "seconds": time.perf_counter() - start}
 
 
 @dataclass(frozen=True)
@@ -185,15 +197,16 @@ class Chapter:
         return dataclasses.replace(self.config(), n_pairs=n_pairs, n_test=self.n_pairs, runs=self.sweep_runs,
                                    curves=False)
 
+    def table_runs(self) -> list[ModelRun]:
+        """The 12 models of Table 1, in ARCHS x VARIANTS order."""
+        return [ModelRun(arch, *variant, self.config()) for arch in ARCHS for variant in VARIANTS]
 
-def run_model(arch: str, sharing: bool, aux: bool, config: PairsConfig, cache, progress: bool = True) -> dict:
-    """One of the 12 models, `config.runs` runs, from the cache when trained before."""
-    key = {"arch": arch, "sharing": sharing, "aux": aux, **dataclasses.asdict(config)}
-    return cache.get_or_compute("digit_pairs", key, lambda: _timed(train_model, arch, sharing, aux, config, progress))
+    def sweep_sizes_with_table(self) -> list[int]:
+        """The sweep's sizes, Table 1's size included."""
+        return sorted(set(self.sweep_sizes) | {self.n_pairs})
 
+    def size_sweep(self, models: list[tuple[str, bool, bool]]) -> list[ModelRun]:
+        """The size sweep of the given (arch, sharing, aux) models at every size but Table 1's."""
+        return [ModelRun(*m, self.sweep_config(n)) for m in models
+                for n in self.sweep_sizes_with_table() if n != self.n_pairs]
 
-def _timed(fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    result["seconds"] = time.perf_counter() - start
-    return result

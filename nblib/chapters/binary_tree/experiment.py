@@ -15,7 +15,6 @@ The four nets of the seed's Table 1, each 6 bias-free layers 64 -> 32 -> ... -> 
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 import time
@@ -23,9 +22,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from nblib.cache import ResultCache
 from nblib.params import ParameterError, param
 from nblib.train import step_schedule, train_stacked
 
@@ -98,8 +95,9 @@ class StackedTreeLayer(nn.Module):
         if self.arch == "WeightNet":
             return self.weight[:, self.shift_index]
         pair = self.weight if self.arch == "LocalNet" else self.weight[:, None].expand(m, out, 2)
-        dense = torch.zeros(m, out, out, 2, dtype=pair.dtype)
-        dense[:, torch.arange(out), torch.arange(out)] = pair
+        dense = torch.zeros(m, out, out, 2, dtype=pair.dtype, device=pair.device)
+        diagonal = torch.arange(out, device=pair.device)
+        dense[:, diagonal, diagonal] = pair
         return dense.flatten(2)  # block diagonal (M, out, in)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # (M, B, in) -> (M, B, out)
@@ -207,11 +205,28 @@ def make_data(sweep: TreeSweep, n_train: int):
     }
 
 
-def run_cell(sweep: TreeSweep, n_train: int, progress: bool = True) -> dict:
-    """Train every arch x noise variant x trial at one n_train; return test MSE and weights."""
-    data = make_data(sweep, n_train)
+@dataclass(frozen=True)
+class Cell:
+    """One run of the sweep: every net, noise variant and trial at one n_train, trained together."""
+    sweep: TreeSweep
+    n_train: int
+
+
+def cells(sweep: TreeSweep) -> list[Cell]:
+    """The sweep's independent runs, one per n_train."""
+    return [Cell(sweep, n) for n in sweep.n_train]
+
+
+def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
+    """Train every arch x noise variant x trial at one n_train; return test MSE and weights.
+
+    Data, initial weights and batch orders are drawn on the CPU (the same numbers on any
+    device), then moved to `device` once.
+    """
+    sweep, n_train = cell.sweep, cell.n_train
+    data = {k: v.to(device) for k, v in make_data(sweep, n_train).items()}
     n_models = data["x"].shape[0]
-    model = TreeNetStack(sweep.archs, n_models, rng(sweep.seed, "init", n_train))
+    model = TreeNetStack(sweep.archs, n_models, rng(sweep.seed, "init", n_train)).to(device)
     epochs = epochs_for(n_train, sweep.epoch_scale)
     optimizer = torch.optim.Adam(model.parameters(), lr=sweep.lr, fused=True)
     start = time.perf_counter()
@@ -225,23 +240,12 @@ def run_cell(sweep: TreeSweep, n_train: int, progress: bool = True) -> dict:
         test_mse = (model(data["x_test"]) - data["y_test"]).pow(2).mean(-1)  # (A, V*T)
     return {
         "n_train": n_train, "epochs": epochs, "seconds": seconds,
-        "test_mse": test_mse.unflatten(1, (v_count, t_count)),                       # (A, V, T)
-        "train_loss": history.stacked()[-1].unflatten(1, (v_count, t_count)),        # (A, V, T)
-        "first_layer": {a: net.layers[0].weight.detach().unflatten(0, (v_count, t_count))
+        "test_mse": test_mse.unflatten(1, (v_count, t_count)).cpu(),                       # (A, V, T)
+        "train_loss": history.stacked()[-1].unflatten(1, (v_count, t_count)).cpu(),        # (A, V, T)
+        "first_layer": {a: net.layers[0].weight.detach().unflatten(0, (v_count, t_count)).cpu()
                         for a, net in zip(sweep.archs, model.nets)},
-        "theta": data["theta"],
+        "theta": data["theta"].cpu(),
     }
-
-
-def run_sweep(sweep: TreeSweep, cache: ResultCache | None = None, progress: bool = True) -> dict:
-    """Every n_train cell of the sweep, each cached on disk: an interrupted sweep resumes."""
-    cache = cache or ResultCache()
-    cells = {}
-    for n_train in tqdm(sweep.n_train, desc="n_train cells", disable=not progress):
-        key = {"sweep": dataclasses.asdict(sweep), "n_train": n_train}
-        cells[n_train] = cache.get_or_compute(
-            "binary_tree", key, lambda n=n_train: run_cell(sweep, n, progress))
-    return cells
 
 
 def param_counts() -> dict[str, int]:

@@ -6,7 +6,7 @@ import math
 import torch
 from matplotlib.figure import Figure
 
-from nblib.digit_pairs import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
+from .experiment import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
 from nblib.scorecard import Claim
 from nblib.stats import mean_ci, t_quantile
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from nblib.beta_lasso import Chapter, RunConfig, split_sizes
-from nblib.from_scratch import make_model, n_params
+from .experiment import Chapter, RunConfig, split_sizes
+from .nets import make_model, n_params
 from nblib.scorecard import Claim
-from nblib.sparsity import first_layer_maps, spatial_spread, weight_layers
+from .sparsity import first_layer_maps, spatial_spread, weight_layers
 from nblib.stats import mean_ci
 
 PAPER_PARAMS = {"s-conv": "138M", "s-local": "147M", "s-fc": "256M"}

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from nblib.from_scratch import MODELS, make_model, n_params
+from nblib.chapters.beta_lasso.nets import MODELS, make_model, n_params
 from nblib.layers import LocallyConnected2d
 
 

@@ -6,7 +6,7 @@ import math
 import torch
 from matplotlib.figure import Figure
 
-from nblib.binary_tree import TreeSweep
+from .experiment import TreeSweep
 from nblib.scorecard import Claim
 from nblib.stats import median_quartiles
 

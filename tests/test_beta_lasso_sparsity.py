@@ -2,7 +2,7 @@ import torch
 from torch import nn
 
 from nblib.layers import LocallyConnected2d
-from nblib.sparsity import first_layer_maps, nonzero_per_layer, spatial_spread
+from nblib.chapters.beta_lasso.sparsity import first_layer_maps, nonzero_per_layer, spatial_spread
 
 
 def test_nonzero_per_layer_counts_weights_not_biases():

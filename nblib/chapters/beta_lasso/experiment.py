@@ -1,11 +1,10 @@
 """Study 2's experiments: S-FC with SGD and beta-LASSO, S-CONV and S-LOCAL as references.
 
-One `RunConfig` is one training run; `run` trains it (or loads it from the cache) and
-returns its history, sparsity over epochs, selected test accuracy and final weights.
+One `RunConfig` is one training run; `train` trains it and returns its history, sparsity
+over epochs, selected test accuracy and final weights (the notebook's `Runner` caches it).
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -13,11 +12,10 @@ import torch
 
 from nblib import data as datasets
 from nblib.augment import random_crop_flip
-from nblib.cache import ResultCache
-from nblib.from_scratch import make_model, n_params
+from .nets import make_model, n_params
 from nblib.optim import BetaLasso
 from nblib.params import ParameterError, param
-from nblib.sparsity import nonzero_per_layer, weight_layers
+from .sparsity import nonzero_per_layer, weight_layers
 from nblib.train import cosine_schedule, fit
 
 DATASETS = ("cifar10", "mnist", "cifar100", "svhn")
@@ -143,19 +141,24 @@ def make_optimizer(model: torch.nn.Module, config: RunConfig) -> torch.optim.Opt
                      lr=config.lr, lam=config.lam_rest, beta=config.beta)
 
 
-def train_run(config: RunConfig, progress: bool = True) -> dict:
-    """Train one run; returns what the chapter shows (all tensors on the CPU)."""
+def train(config: RunConfig, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
+    """Train one run on `device`; returns what the chapter shows (all tensors on the CPU).
+
+    The model is initialised on the CPU (the same weights on every device), then moved.
+    """
     split = load_split(config)
+    x_train, y_train, x_val, y_val, x_test, y_test = (
+        t.to(device) for t in (split.x_train, split.y_train, split.x_val, split.y_val, split.x_test, split.y_test))
     torch.manual_seed(config.seed)
-    channels, side = split.x_train.shape[1], split.x_train.shape[-1]
-    classes = int(split.y_train.max()) + 1
-    model = make_model(config.model, config.alpha, side, channels, classes)
+    channels, side = x_train.shape[1], x_train.shape[-1]
+    classes = int(y_train.max()) + 1
+    model = make_model(config.model, config.alpha, side, channels, classes).to(device)
     digits = config.dataset == "mnist"
     augment = (lambda xb, g: random_crop_flip(xb, g, flip=not digits)) if config.augment else None
     start = time.perf_counter()
-    history = fit(model, split.x_train, split.y_train, epochs=config.epochs, batch_size=config.batch_size,
+    history = fit(model, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
                   optimizer=make_optimizer(model, config), schedule=cosine_schedule(config.epochs),
-                  val=(split.x_val, split.y_val), hooks={"nonzero": nonzero_per_layer},
+                  val=(x_val, y_val), hooks={"nonzero": nonzero_per_layer},
                   augment=augment, restore_best=True, seed=config.seed,
                   progress=f"{config.model} {config.optimizer}" if progress else False)
     return {
@@ -164,13 +167,8 @@ def train_run(config: RunConfig, progress: bool = True) -> dict:
         "val_acc": history["val_acc"], "train_loss": history["train_loss"],
         "nonzero": torch.tensor(history["nonzero"]),  # (epochs, layers), after each epoch
         "best_epoch": history["best_epoch"][0],
-        "test_acc": balanced_accuracy(model, split.x_test, split.y_test),
-        "first_layer": weight_layers(model)[0].weight.detach().clone(),
+        "test_acc": balanced_accuracy(model, x_test, y_test),
+        "first_layer": weight_layers(model)[0].weight.detach().cpu().clone(),
         "final_nonzero": nonzero_per_layer(model),
     }
 
-
-def run(config: RunConfig, cache: ResultCache | None = None, progress: bool = True) -> dict:
-    """One run, from the cache when it has been trained before."""
-    cache = cache or ResultCache()
-    return cache.get_or_compute("beta_lasso", dataclasses.asdict(config), lambda: train_run(config, progress))

@@ -1,0 +1,267 @@
+"""A chapter's independent runs, in this process or on a Dask cluster (`device`, `cluster` parameters).
+
+A chapter's expensive work is a list of frozen run configurations and one importable function
+`train(config, device, progress) -> dict`. `Runner.map` loads every configuration already in
+the cache and computes the others: one after another here (`cluster=""`), or as one Dask task
+each on `"local:N"` (a `LocalCluster` of N worker processes on this machine) or on a scheduler
+that the user already runs (`"tcp://host:port"`, `"tls://host:port"`). Results come back to
+the notebook, which writes them to its cache as they arrive (workers need no shared
+filesystem; a worker that sees the cache folder also loads and stores there, so concurrent
+runs train nothing twice). A task that raises stops the chapter with its configuration and
+the worker's traceback, after the finished results are stored; a lost worker's task is run
+again elsewhere by Dask, and nothing half-written reaches the cache (writes are atomic).
+
+The numbers do not depend on where a run ran: every run goes through `execute`, which runs
+one task at a time per process and, on the CPU, with the notebook's number of threads (the
+split of float sums across threads is part of the result).
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import platform
+import re
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+import nblib
+from nblib.cache import ResultCache, config_key
+from nblib.device import check_device_name, describe_device, prepare, resolve_device, to_cpu
+from nblib.params import ParameterError
+
+CLUSTER_HELP = ("'' (this process), 'local:N' (N worker processes on this machine), or the address "
+                "of a running Dask scheduler, 'tcp://host:port' or 'tls://host:port'")
+RETRIES = 1            # Dask reruns a task that raised once more before giving up (e.g. a CUDA hiccup)
+CONNECT_TIMEOUT_S = 30  # to reach a scheduler
+WORKERS_TIMEOUT_S = 120  # for a scheduler's first worker to arrive (e.g. a job still in the queue)
+
+_ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still trains one run at a time
+
+
+class RunFailed(RuntimeError):
+    """A run raised on a worker; the message holds its configuration and the worker's traceback."""
+
+
+def parse_cluster(spec) -> tuple[str, int | str | None]:
+    """("process", None), ("local", N) or ("remote", address) for a `cluster` parameter."""
+    if not isinstance(spec, str):
+        raise ParameterError(f"parameter 'cluster': got {spec!r} ({type(spec).__name__}); "
+                             f"allowed values are {CLUSTER_HELP}")
+    if spec == "":
+        return "process", None
+    if match := re.fullmatch(r"local:(\d+)", spec):
+        workers = int(match.group(1))
+        if workers < 1:
+            raise ParameterError(f"parameter 'cluster': got {spec!r}; 'local:N' needs N >= 1")
+        return "local", workers
+    if re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+", spec):
+        return "remote", spec
+    raise ParameterError(f"parameter 'cluster': got {spec!r}; allowed values are {CLUSTER_HELP}")
+
+
+def task_name(fn: Callable) -> str:
+    """The name a run's cache file starts with: its chapter (nblib.chapters.<chapter>...) or function."""
+    parts = fn.__module__.split(".")
+    return parts[2] if parts[:2] == ["nblib", "chapters"] and len(parts) > 2 else fn.__name__
+
+
+def run_key(fn: Callable, config, device_type: str) -> dict:
+    """What a run's result depends on: the function, its configuration and the device type."""
+    return {"task": f"{fn.__module__}.{fn.__qualname__}", "config": dataclasses.asdict(config),
+            "device": device_type}
+
+
+def worker_info() -> dict:
+    """What a process can run with (also called on every Dask worker)."""
+    return {"host": platform.node(), "nblib": nblib.__version__, "torch": torch.__version__,
+            "cuda": torch.cuda.device_count() if torch.cuda.is_available() else 0}
+
+
+def check_on_worker(device: str) -> str:
+    """Resolve `device` where this runs: the device type, or the ParameterError's message."""
+    try:
+        return resolve_device(device).type
+    except ParameterError as err:
+        return f"error: {err}"
+
+
+def execute(fn: Callable, config, device: str, *, threads: int | None = None, progress: bool = False,
+            cache_root: str | None = None, key: dict | None = None) -> dict:
+    """Run fn(config, device) here and return its result with CPU tensors and a `ran_on` line.
+
+    With `cache_root` (a worker's view of the notebook's cache folder), a result stored there
+    is loaded instead, and a new one is stored there too, when that folder exists here.
+    """
+    shared = ResultCache(cache_root) if cache_root and os.path.isdir(cache_root) else None
+    if shared is not None and (found := shared.load(task_name(fn), key)) is not None:
+        return found
+    with _ONE_AT_A_TIME:
+        target = resolve_device(device)
+        prepare(target)
+        saved_threads = torch.get_num_threads()
+        if threads and target.type == "cpu":
+            torch.set_num_threads(threads)
+        try:
+            result = to_cpu(fn(config, target, progress=progress))
+            where = f"{describe_device(target)} on {platform.node()}"
+        finally:
+            torch.set_num_threads(saved_threads)
+    if isinstance(result, dict):
+        result["ran_on"] = where
+    if shared is not None:
+        shared.save(task_name(fn), key, result)
+    return result
+
+
+class Runner:
+    """Runs a chapter's independent runs on one device, here or on a Dask cluster.
+
+    Construction checks both parameters and raises ParameterError before any work: the device
+    must exist in this process, or, with a cluster, on every worker (with "auto" they must
+    agree on CUDA or CPU), and the workers must run this nblib and torch.
+    """
+
+    def __init__(self, device: str = "auto", cluster: str = ""):
+        check_device_name(device)
+        self.kind, target = parse_cluster(cluster)
+        self.cluster, self.client, self._local = cluster, None, None
+        self.threads = torch.get_num_threads()
+        if self.kind == "process":
+            self.device = str(resolve_device(device))
+            self.workers = {"this process": worker_info()}
+            prepare(torch.device(self.device))
+            return
+        self.client = self._connect(target)
+        try:
+            self.workers = self.client.run(worker_info)
+            self.device = self._agree(device)
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self, target):
+        from distributed import Client, LocalCluster
+        if self.kind == "local":
+            self._local = LocalCluster(n_workers=target, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+            return Client(self._local)
+        try:
+            client = Client(target, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as err:
+            raise ParameterError(f"parameter 'cluster': could not reach a Dask scheduler at {target!r} "
+                                 f"within {CONNECT_TIMEOUT_S} s ({err})") from err
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+        except TimeoutError as err:
+            client.close()
+            raise ParameterError(f"parameter 'cluster': the scheduler at {target!r} has no worker "
+                                 f"after {WORKERS_TIMEOUT_S} s; start some, then rerun") from err
+        return client
+
+    def _agree(self, device: str) -> str:
+        """The device every worker will use; ParameterError naming the workers that cannot."""
+        mine = worker_info()
+        stale = {w: i for w, i in self.workers.items() if (i["nblib"], i["torch"]) != (mine["nblib"], mine["torch"])}
+        if stale:
+            raise ParameterError(
+                f"parameter 'cluster': workers run other versions than this notebook (nblib {mine['nblib']}, "
+                f"torch {mine['torch']}): " + "; ".join(f"{w}: nblib {i['nblib']}, torch {i['torch']}"
+                                                        for w, i in stale.items()))
+        if device == "auto":
+            has_cuda = {w: i["cuda"] > 0 for w, i in self.workers.items()}
+            if len(set(has_cuda.values())) > 1:
+                raise ParameterError(
+                    f"parameter 'device': 'auto' is ambiguous on {self.cluster!r}: "
+                    f"{sum(has_cuda.values())} of {len(has_cuda)} workers have CUDA; pass 'cuda' or 'cpu'")
+            device = "cuda" if all(has_cuda.values()) else "cpu"
+        refused = {w: r for w, r in self.client.run(check_on_worker, device).items() if r.startswith("error")}
+        if refused:
+            raise ParameterError(f"parameter 'device': {device!r} is not available on "
+                                 f"{len(refused)} worker(s): " + "; ".join(f"{w}: {r[7:]}" for w, r in refused.items()))
+        return device
+
+    def map(self, fn: Callable, configs: Sequence, cache: ResultCache, desc: str = "runs") -> list:
+        """fn(config, device) for every config, in order: from the cache, or computed and stored."""
+        device_type = torch.device(self.device).type
+        keys = [run_key(fn, c, device_type) for c in configs]
+        name = task_name(fn)
+        results = [cache.load(name, key) for key in keys]
+        missing = [i for i, r in enumerate(results) if r is None]
+        with tqdm(total=len(configs), initial=len(configs) - len(missing), desc=desc) as bar:
+            if self.client is None:
+                for i in missing:
+                    results[i] = execute(fn, configs[i], self.device, progress=True)
+                    cache.save(name, keys[i], results[i])
+                    bar.update()
+            else:
+                self._map_on_cluster(fn, configs, keys, missing, results, cache, bar)
+        return results
+
+    def _map_on_cluster(self, fn, configs, keys, missing, results, cache, bar) -> None:
+        from distributed import as_completed
+        name = task_name(fn)
+        cache.root.mkdir(parents=True, exist_ok=True)
+        futures = {}
+        for i in missing:  # task names are the cache keys: the same run submitted twice runs once
+            future = self.client.submit(_execute_keyed, fn, configs[i], self.device, self.threads,
+                                        str(cache.root), keys[i], key=f"{name}-{config_key(keys[i])}",
+                                        pure=False, retries=RETRIES)
+            futures[future] = i
+        done = as_completed(list(futures))
+        for future in done:
+            i = futures[future]
+            if future.status != "finished":
+                error, tb = future.exception(), future.traceback()
+                self.client.cancel([f for f in futures if not f.done()])
+                raise RunFailed(
+                    f"a run failed on the cluster {self.cluster!r} (results finished before it are in the "
+                    f"cache; a rerun resumes): {name} {configs[i]!r}\n\nworker traceback:\n"
+                    + "".join(traceback.format_tb(tb)) + f"{type(error).__name__}: {error}") from error
+            results[i] = future.result()
+            cache.save(name, keys[i], results[i])
+            bar.update()
+
+    def describe(self, results: Sequence[dict] = ()) -> str:
+        """Provenance: the device, the cluster (if any), and where the given results were computed."""
+        device = torch.device(self.device)
+        numerics = ("float32 matmuls in TF32 (torch.backends.cuda.matmul.allow_tf32)" if device.type == "cuda"
+                    else "float32")
+        if self.client is None:
+            where = f"cluster: none (runs in this process on {platform.node()})"
+        else:
+            hosts = sorted({i["host"] for i in self.workers.values()})
+            where = (f"cluster: Dask at {self.cluster!r}, {len(self.workers)} worker(s) on {', '.join(hosts)}, "
+                     f"{self.threads} CPU threads per run")
+        lines = [f"device: {self.device} ({numerics}); {where}"]
+        ran_on = [r.get("ran_on", "unrecorded") for r in results if isinstance(r, dict)]
+        for place in sorted(set(ran_on)):
+            lines.append(f"  {ran_on.count(place)} result(s) computed on {place}")
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        """Disconnect from the scheduler (and stop a local cluster)."""
+        if self.client is not None:
+            self.client.close()
+        if self._local is not None:
+            self._local.close()
+        self.client = self._local = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Runner(device={self.device!r}, cluster={self.cluster!r})"
+
+
+def _execute_keyed(fn, config, device, threads, cache_root, key):
+    """`execute` with its keywords fixed (Dask's submit keeps `key=` for the task's own name)."""
+    return execute(fn, config, device, threads=threads, cache_root=cache_root, key=key)
