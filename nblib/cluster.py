@@ -25,6 +25,7 @@ import re
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
 
 import torch
@@ -208,10 +209,11 @@ class Runner:
         name = task_name(fn)
         cache.root.mkdir(parents=True, exist_ok=True)
         futures = {}
-        for i in missing:  # task names are the cache keys: the same run submitted twice runs once
+        for i in missing:  # a task's name is its cache file's, plus a suffix of this submission
             future = self.client.submit(_execute_keyed, fn, configs[i], self.device, self.threads,
-                                        str(cache.root), keys[i], key=f"{name}-{config_key(keys[i])}",
-                                        pure=False, retries=RETRIES)
+                                        str(cache.root), keys[i],
+                                        key=f"{name}-{config_key(keys[i])}-{uuid.uuid4().hex[:8]}",
+                                        retries=RETRIES)
             futures[future] = i
         done = as_completed(list(futures))
         for future in done:

@@ -152,8 +152,7 @@ for dataset in chapter.datasets:
 # With a few thousand images the pull stays below the initial weights, and the share of
 # layer-1 weights that beta-LASSO removes is about what the pull predicts: most weights
 # keep their random initial values. The students' 50,000 images gave about eight times more
-# steps, enough to clear the initial weights; a run on the full data (or with lambda scaled
-# up with the missing steps, `-p lam_first 1.6e-4 -p lam_rest 1.6e-4`) is the test of the
+# steps, enough to clear the initial weights; a run on the full data is the test of the
 # sparsity and locality claims that our reduced run cannot make.
 
 # %% [markdown]

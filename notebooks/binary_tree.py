@@ -73,7 +73,6 @@ from nblib.chapters.binary_tree import report
 from nblib.cluster import Runner
 from nblib.params import check_params
 from nblib.scorecard import markdown_table
-from nblib.stats import median_quartiles
 from nblib.widgets import figure_slider
 
 sweep = check_params(bt.TreeSweep, n_train=n_train, eps=eps, constant_noise_eps=constant_noise_eps,
@@ -139,21 +138,7 @@ figure_slider([(f"{e}", report.mse_figure(cells, sweep, e)) for e in sweep.eps],
 # %%
 mse = report.test_mse(cells, sweep)  # (n_train, arch, noise variant, trial)
 display(Markdown(report.mse_table(cells, sweep, sweep.eps[0])))
-median = median_quartiles(mse)[0]  # (n_train, arch, noise variant)
-v0 = report.variant_index(sweep, "independent", sweep.eps[0])
-for a, arch in enumerate(sweep.archs):
-    glue(f"mse_{arch}", f"{median[-1, a, v0]:.2g}", display=False)
-glue("n_max", str(sweep.n_train[-1]), display=False)
-glue("eps_0", str(sweep.eps[0]), display=False)
-
-# %% [markdown]
-# At $n_{\text{train}} =$ {glue:text}`n_max` and $\varepsilon =$ {glue:text}`eps_0`, the median test
-# MSE is {glue:text}`mse_OracleNet` for OracleNet, {glue:text}`mse_LocalNet` for LocalNet,
-# {glue:text}`mse_WeightNet` for WeightNet and {glue:text}`mse_FCNet` for FCNet. The two nets that
-# are given locality are ahead at every size; WeightNet, which must find locality itself, falls
-# steeply once it has enough data; FCNet, which must find both, stays last. The spread over
-# trials is wide (the band spans orders of magnitude for OracleNet), which is why a single trial,
-# as in the seed, cannot separate neighbouring sizes. The scorecard below checks each claim.
+display(Markdown(report.mse_findings(cells, sweep, sweep.eps[0])))
 
 # %% [markdown]
 # ## The seed's noise was a constant

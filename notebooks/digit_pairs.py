@@ -149,18 +149,8 @@ report.sweep_figure(sweep, sizes)
 # %%
 display(Markdown(markdown_table(report.scorecard(results))))
 
-# %% [markdown]
-# **What the published run says** (10 runs per model, the seed's protocol): measured the
-# seed's way (best epoch on the test set), 11 of the 12 cells of the seed's Table 1 are within
-# noise of ours; only conv + AL is lower here, by about 1.5 points. Picking the epoch on the
-# test set adds about half a point. The ConvNet is the best architecture and the deep FC net
-# gains most from the two techniques, as the seed says. Two claims stay open: that the
-# auxiliary loss helps more than sharing (clear for deep FC, within noise for conv and the
-# shallow net) and that the gains are sub-additive (every interaction's interval contains both
-# zero and the seed's −1 to −2 points). Intervals of ±1.5 points come from 10 runs per model;
-# resolving a one-point difference needs roughly four times as many
-# (`papermill ... -p runs 40`). In the size sweep (3 runs per size, so wide intervals) both
-# models keep improving up to 2000 pairs and the gap between them stays at 8–10 points.
+# %%
+display(Markdown(report.findings(results, sweep, sizes)))
 
 # %% [markdown]
 # ## Provenance

@@ -79,3 +79,17 @@ def test_a_claim_over_architectures_needs_every_interval_above_zero():
     assert _verdict([(0.05, 0.01), (0.02, 0.01)]) == "reproduced"
     assert _verdict([(0.05, 0.01), (0.005, 0.01)]) == "inconclusive"  # one difference within noise
     assert _verdict([(0.05, 0.01), (-0.03, 0.01)]) == "not reproduced"
+
+
+def test_findings_decide_every_comparison_from_its_interval():
+    from nblib.chapters.digit_pairs import report
+    gen = torch.Generator().manual_seed(0)
+    level = {"shallow": (0.80, 0.82, 0.82, 0.84), "deep": (0.80, 0.83, 0.88, 0.90), "conv": (0.85, 0.86, 0.88, 0.89)}
+    results = {(a, *v): {"test_acc": (level[a][i] + 0.005 * torch.randn(2, 10, generator=gen))}
+               for a in dp.ARCHS for i, v in enumerate(dp.VARIANTS)}
+    sweep = {"conv WS+AL": {n: results[("conv", True, True)] for n in (500, 1000)},
+             "deep none": {500: results[("deep", False, False)], 1000: results[("deep", True, False)]}}
+    text = report.findings(results, sweep, [500, 1000])
+    assert "shallow: within noise" in text and "deep: AL ahead" in text and "conv: AL ahead" in text
+    assert "conv WS+AL: 500→1000 within noise (+0.0" in text and "deep none: 500→1000 higher" in text
+    assert "(10 runs per model)" in text

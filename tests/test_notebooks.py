@@ -5,6 +5,7 @@ import jupytext
 import nbformat
 import papermill as pm
 import pytest
+import torch
 import yaml
 
 from conftest import ROOT
@@ -73,6 +74,11 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("beta_lasso", {"epochs": -1}, ["'epochs'", "-1", ">= 1"]),
     ("digit_pairs", {"runs": 1}, ["'runs'", "1", ">= 2"]),
     ("digit_pairs", {"n_pairs": 6000}, ["'n_pairs'", "6000", "<= 5000"]),
+    ("binary_tree", {"device": "tpu"}, ["'device'", "'tpu'", "'auto'", "'cuda:N'"]),
+    ("digit_pairs", {"cluster": "local:0"}, ["'cluster'", "'local:0'", "N >= 1"]),
+    ("beta_lasso", {"cluster": "slurm"}, ["'cluster'", "'slurm'", "'local:N'", "tcp://host:port"]),
+    pytest.param("beta_lasso", {"device": "cuda"}, ["'device'", "'cuda'", "CUDA is not available"],
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ])
 def test_bad_parameter_fails_before_any_work(chapter, values, words, tmp_path):
     out = tmp_path / "out.ipynb"
@@ -87,3 +93,35 @@ def test_bad_parameter_fails_before_any_work(chapter, values, words, tmp_path):
     ran = [c for c in nb.cells if c.cell_type == "code" and c.execution_count]
     assert "check_params" in ran[-1].source, "the error must come from the parameter check"
     assert not any("runner.map" in c.source for c in ran)
+
+
+def text_outputs(nb) -> list:
+    """Every stdout, text, Markdown and PNG output the book shows, cell by cell (not the progress
+    bars of the training cells, which the book removes, nor the machine-dependent cell)."""
+    kept = []
+    for cell in nb.cells:
+        if (cell.cell_type != "code" or "Machine-dependent" in cell.source
+                or "remove-output" in cell.metadata.get("tags", [])):
+            continue
+        for out in cell.outputs:
+            if out.output_type == "stream" and out.name == "stdout":
+                kept.append(out.text)
+            elif out.output_type in ("execute_result", "display_data"):
+                kept.append({k: v for k, v in out.data.items() if k in ("text/plain", "text/markdown", "image/png")})
+    return kept
+
+
+def test_a_chapter_on_a_local_dask_cluster_equals_the_chapter_in_process(tmp_path):
+    params = yaml.safe_load((ROOT / "tests/params/binary_tree.yaml").read_text())
+    runs = {}
+    for where, cluster in (("here", ""), ("cluster", "local:2")):
+        out = tmp_path / f"{where}.ipynb"
+        pm.execute_notebook(str(ROOT / "notebooks/binary_tree.ipynb"), str(out), progress_bar=False,
+                            parameters={**params, "cluster": cluster, "cache_dir": str(tmp_path / where)},
+                            cwd=str(ROOT / "notebooks"), kernel_name="python3")
+        runs[where] = nbformat.read(out, as_version=4)
+    here, there = text_outputs(runs["here"]), text_outputs(runs["cluster"])
+    assert len(here) > 10 and here == there
+    provenance = "".join(o.get("text", "") for c in runs["cluster"].cells if "Machine-dependent" in c.source
+                         for o in c.outputs)
+    assert "cluster: Dask at 'local:2', 2 worker(s)" in provenance

@@ -144,6 +144,35 @@ def mse_table(cells: dict, sweep: TreeSweep, eps: float) -> str:
             + "\n".join(rows))
 
 
+def mse_findings(cells: dict, sweep: TreeSweep, eps: float) -> str:
+    """The paragraph under the test-MSE table, every statement computed from the medians."""
+    mse = test_mse(cells, sweep)[:, :, variant_index(sweep, "independent", eps)]  # (N, A, T)
+    med, lo, hi = median_quartiles(mse)  # (N, A)
+    arch = {a: i for i, a in enumerate(sweep.archs)}
+    n_max = sweep.n_train[-1]
+    parts = [f"At n_train = {n_max} and eps = {eps}, the median test MSE is "
+             + ", ".join(f"{med[-1, i]:.2g} for {a}" for a, i in arch.items()) + "."]
+    last = [sweep.archs[i] for i in med.argmax(1).tolist()]
+    parts.append("The highest median (last place) at n_train = " + ", ".join(
+        f"{n}: {a}" for n, a in zip(sweep.n_train, last)) + ".")
+    local = [arch[a] for a in ("OracleNet", "LocalNet") if a in arch]
+    others = [arch[a] for a in ("WeightNet", "FCNet") if a in arch]
+    if local and others:
+        ahead = med[:, local].amax(1) < med[:, others].amin(1)
+        parts.append(f"Both nets given locality have lower medians than both nets without it at "
+                     f"{int(ahead.sum())} of {len(ahead)} sizes.")
+    if "WeightNet" in arch and len(sweep.n_train) > 1:
+        w = med[:, arch["WeightNet"]]
+        parts.append(f"WeightNet's median goes from {w[0]:.2g} at n_train = {sweep.n_train[0]} to "
+                     f"{w[-1]:.2g} at {n_max}.")
+    if "OracleNet" in arch:
+        spread = (hi[:, arch["OracleNet"]] / lo[:, arch["OracleNet"]].clamp_min(1e-30)).log10()
+        widest = int(spread.argmax())
+        parts.append(f"The spread over trials is wide: OracleNet's quartiles are up to {spread[widest]:.1f} "
+                     f"orders of magnitude apart (n_train = {sweep.n_train[widest]}).")
+    return " ".join(parts) + " The scorecard below checks each claim of the seed."
+
+
 def fmt_mse(values: torch.Tensor) -> str:
     med, lo, hi = median_quartiles(values)
     return f"{med:.2g} [{lo:.2g}, {hi:.2g}]"

@@ -31,20 +31,30 @@ def diff_ci(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
     return (a.mean() - b.mean()).item(), t_quantile(max(1, int(dof))) * se
 
 
+def seed_gaps(results: dict) -> dict[tuple, tuple[float, float]]:
+    """Per model: seed minus ours (best-on-test means) and the half-width of its 95% Welch interval."""
+    gaps = {}
+    for arch in ARCHS:
+        for v, variant in enumerate(VARIANTS):
+            best = best_on_test(results[(arch, *variant)])
+            # two independent sets of 10 runs: Welch's 95% interval of the difference
+            half = t_quantile(2 * len(best) - 2) * math.sqrt(SEED_STD[arch][v] ** 2 / 10 + best.var().item() / len(best))
+            gaps[(arch, *variant)] = (SEED_TABLE[arch][v] - best.mean().item(), half)
+    return gaps
+
+
 def table_1(results: dict) -> str:
     """Markdown: ours (final epoch and best-on-test) beside the seed's Table 1."""
     rows = ["| arch | variant | params | ours: final epoch (mean ± std) | ours: best-on-test | seed (best-on-test) "
             "| seed − ours (best-on-test) | within noise? |", "|---" * 8 + "|"]
+    gaps = seed_gaps(results)
     for arch in ARCHS:
         for v, variant in enumerate(VARIANTS):
             r = results[(arch, *variant)]
             fin, best = final(r), best_on_test(r)
-            seed_mean, seed_std = SEED_TABLE[arch][v], SEED_STD[arch][v]
-            # two independent sets of 10 runs: Welch's 95% interval of the difference
-            half = t_quantile(2 * len(best) - 2) * math.sqrt(seed_std ** 2 / 10 + best.var().item() / len(best))
-            gap = seed_mean - best.mean().item()
+            gap, half = gaps[(arch, *variant)]
             rows.append(f"| {arch} | {NAMES[variant]} | {r['n_params']:,} | {fin.mean():.4f} ± {fin.std():.4f} "
-                        f"| {best.mean():.4f} ± {best.std():.4f} | {seed_mean:.4f} ± {seed_std:.4f} "
+                        f"| {best.mean():.4f} ± {best.std():.4f} | {SEED_TABLE[arch][v]:.4f} ± {SEED_STD[arch][v]:.4f} "
                         f"| {gap:+.4f} ± {half:.4f} | {'yes' if abs(gap) <= half else 'no'} |")
     return "\n".join(rows)
 
@@ -154,3 +164,51 @@ def _verdict(differences) -> str:
     if all(m - h > 0 for m, h in differences):
         return "reproduced"
     return "not reproduced" if any(m + h < 0 for m, h in differences) else "inconclusive"
+
+
+def _side(mean: float, half: float, above: str, below: str, within: str = "within noise") -> str:
+    """Which side of zero a 95% interval lies on, in words."""
+    return above if mean - half > 0 else below if mean + half < 0 else within
+
+
+def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
+    """The chapter's summary paragraph, every comparison decided from the intervals above."""
+    gaps = seed_gaps(results)
+    off = [(m, g) for m, (g, h) in gaps.items() if abs(g) > h]
+    off_text = ("; ".join(f"{m[0]} + {NAMES[m[1:]]} is {'lower' if g > 0 else 'higher'} here by "
+                          f"{100 * abs(g):.1f} points" for m, g in off) or "none differs")
+    inflation = torch.cat([best_on_test(r) - final(r) for r in results.values()]).mean().item()
+    claims = {c.claim: c for c in scorecard(results)}
+    conv_best, deep_most = (claims[k].verdict for k in list(claims)[:2])
+    al_ws = {a: diff_ci(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
+    al_text = ", ".join(f"{a}: {_side(m, h, 'AL ahead', 'WS ahead')} ({100 * m:+.1f} ± {100 * h:.1f})"
+                        for a, (m, h) in al_ws.items())
+    inter = {a: effects(results)[a]["interaction"] for a in ARCHS}
+    seed_inter = {a: 100 * (t[3] - t[1] - t[2] + t[0]) for a, t in SEED_TABLE.items()}
+    inter_text = ", ".join(
+        f"{a} {100 * m:+.1f} ± {100 * h:.1f} ({_side(m, h, 'above zero', 'below zero', 'contains zero')}; "
+        f"{'contains' if abs(100 * m - seed_inter[a]) <= 100 * h else 'excludes'} the seed's {seed_inter[a]:+.1f})"
+        for a, (m, h) in inter.items())
+    runs = len(final(next(iter(results.values()))))
+    half = sum(h for _, h in al_ws.values()) / len(al_ws)
+    steps = []
+    for label, by_size in sweep.items():
+        moves = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            m, h = diff_ci(final(by_size[b]), final(by_size[a]))
+            moves.append(f"{a}→{b} {_side(m, h, 'higher', 'lower')} ({100 * m:+.1f} ± {100 * h:.1f})")
+        steps.append(f"{label}: " + ", ".join(moves))
+    best_label, worst_label = list(sweep)
+    gap = [100 * (final(sweep[best_label][n]).mean() - final(sweep[worst_label][n]).mean()).item() for n in sizes]
+    return (
+        f"**What this run says** ({runs} runs per model). Measured the seed's way (best epoch on the test "
+        f"set), {len(gaps) - len(off)} of the {len(gaps)} cells of the seed's Table 1 are within noise of "
+        f"ours ({off_text}). Picking the epoch on the test set adds {100 * inflation:.1f} points on average. "
+        f"The scorecard's verdicts, both decided on means: the ConvNet best in every column, {conv_best}; "
+        f"the deep FC net gaining most from the two techniques together, {deep_most}. The auxiliary loss against weight sharing, per "
+        f"architecture (points, 95% interval): {al_text}. Interactions (both − WS − AL + none): "
+        f"{inter_text}. A ±{100 * half:.1f}-point interval comes from {runs} runs per model; halving it "
+        f"needs about four times as many runs (`-p runs {4 * runs}`).\n\n"
+        f"Size sweep, final test accuracy between neighbouring sizes (Welch 95%): " + "; ".join(steps)
+        + f". The mean gap between {best_label} and {worst_label} is "
+        + ", ".join(f"{g:.1f}" for g in gap) + f" points at {', '.join(map(str, sizes))} pairs.")

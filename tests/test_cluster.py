@@ -1,0 +1,169 @@
+"""The `cluster` parameter: chapters' runs on Dask give the in-process results; failures lose nothing.
+
+One LocalCluster of 2 worker processes serves the module; the Runner reaches it through its
+scheduler address, the path a user's own cluster takes (`-p cluster tcp://host:port`).
+"""
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cloudpickle
+import pytest
+import torch
+from distributed import LocalCluster
+
+from nblib import cluster as nbcluster
+from nblib.cache import ResultCache
+from nblib.chapters import beta_lasso as bl
+from nblib.chapters import binary_tree as bt
+from nblib.chapters import digit_pairs as dp
+from nblib.cluster import RunFailed, Runner, parse_cluster
+from nblib.params import ParameterError, check_params
+
+# the test's own task functions travel to the workers by value (they are not in nblib)
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=40) as local:
+        yield local.scheduler_address
+
+
+@pytest.fixture()
+def runner(scheduler):
+    with Runner("cpu", scheduler) as r:
+        yield r
+
+
+def same(a, b) -> bool:
+    """Equal results, bit for bit, apart from timings and where they ran."""
+    if isinstance(a, torch.Tensor):
+        return torch.equal(a, b)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a if k not in ("seconds", "ran_on"))
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("spec, parsed", [
+    ("", ("process", None)), ("local:3", ("local", 3)),
+    ("tcp://10.0.0.5:8786", ("remote", "tcp://10.0.0.5:8786")),
+    ("tls://scheduler.example.org:8786", ("remote", "tls://scheduler.example.org:8786"))])
+def test_cluster_specs(spec, parsed):
+    assert parse_cluster(spec) == parsed
+
+
+@pytest.mark.parametrize("spec", ["local", "local:0", "local:-1", "slurm", "tcp://host", "http://h:1", None])
+def test_bad_cluster_names_the_parameter_and_the_allowed_values(spec):
+    with pytest.raises(ParameterError, match=r"parameter 'cluster'.*(local:N|N >= 1)"):
+        Runner("cpu", spec)
+
+
+def test_an_unreachable_scheduler_is_a_parameter_error(monkeypatch):
+    monkeypatch.setattr(nbcluster, "CONNECT_TIMEOUT_S", 2)
+    start = time.perf_counter()
+    with pytest.raises(ParameterError, match=r"parameter 'cluster'.*could not reach.*'tcp://127.0.0.1:9'"):
+        Runner("cpu", "tcp://127.0.0.1:9")
+    assert time.perf_counter() - start < 30
+
+
+def test_device_is_checked_on_the_workers(scheduler):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ParameterError, match=r"parameter 'device'.*'cuda'.*2 worker\(s\).*CUDA is not available"):
+        Runner("cuda", scheduler)
+    with Runner("auto", scheduler) as r:
+        assert r.device == "cpu" and len(r.workers) == 2
+
+
+def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path):
+    sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.0, 0.3), trials=2, epoch_scale=0.02)
+    lasso = check_params(bl.Chapter, datasets=["cifar10"], epochs=2, seeds=1, betas=[50.0],
+                         train_per_class=20, val_fraction=0.2).runs("cifar10", 0)
+    pairs = check_params(dp.Chapter, n_pairs=100, runs=2, epochs=2).table_runs()[::4]
+    here = Runner("cpu")
+    for fn, configs in ((bt.train, bt.cells(sweep)), (bl.train, lasso), (dp.train, pairs)):
+        remote = runner.map(fn, configs, ResultCache(tmp_path / "cluster"))
+        local = here.map(fn, configs, ResultCache(tmp_path / "here"))
+        assert same(remote, local), fn.__module__
+    assert "cluster: Dask at" in runner.describe(remote) and "2 worker(s)" in runner.describe(remote)
+
+
+def test_cached_runs_are_not_submitted(runner, tmp_path, monkeypatch):
+    sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.0,), constant_noise_eps=0.0, trials=1, epoch_scale=0.01)
+    cache = ResultCache(tmp_path)
+    first = Runner("cpu").map(bt.train, bt.cells(sweep)[:1], cache)  # n_train=64 computed here
+    submitted = []
+    real_submit = runner.client.submit
+    monkeypatch.setattr(runner.client, "submit",
+                        lambda fn, *args, **kw: submitted.append(args[1]) or real_submit(fn, *args, **kw))
+    both = runner.map(bt.train, bt.cells(sweep), cache)
+    assert [c.n_train for c in submitted] == [128]
+    assert same(both[0], first[0]) and both[0]["ran_on"] == first[0]["ran_on"]
+
+
+# --- failures --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    """A test run: returns value**2 after `seconds`; raises while the file `fail_if` exists."""
+    value: int
+    log: str
+    seconds: float = 0.0
+    fail_if: str = ""
+
+
+def square(job: Job, device: torch.device, progress: bool = False) -> dict:
+    with open(job.log, "a") as f:
+        f.write(f"{job.value} {os.getpid()}\n")
+    time.sleep(job.seconds)
+    if job.fail_if and os.path.exists(job.fail_if):
+        raise ArithmeticError(f"job {job.value} was told to fail")
+    return {"square": torch.tensor(job.value ** 2)}
+
+
+def started(log: Path) -> list[tuple[int, int]]:
+    return [tuple(map(int, line.split())) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_a_failing_run_stops_with_its_config_and_traceback_and_keeps_the_others(runner, tmp_path):
+    log, flag, cache = tmp_path / "log", tmp_path / "fail", ResultCache(tmp_path / "cache")
+    flag.touch()
+    jobs = [Job(1, str(log)), Job(2, str(log)), Job(3, str(log), seconds=2.0, fail_if=str(flag))]
+    with pytest.raises(RunFailed) as err:
+        runner.map(square, jobs, cache)
+    message = str(err.value)
+    assert "Job(value=3" in message and "ArithmeticError: job 3 was told to fail" in message
+    assert "in square" in message  # the worker's traceback
+    assert sorted(v for v, _ in started(log)) == [1, 2, 3, 3]  # Dask retried it once (RETRIES)
+    assert len(list(cache.root.glob("square-*.pt"))) == 2       # 1 and 2 were stored
+    flag.unlink()
+    results = runner.map(square, jobs, cache)                    # the rerun resumes
+    assert [r["square"].item() for r in results] == [1, 4, 9]
+    assert sorted(v for v, _ in started(log)) == [1, 2, 3, 3, 3]
+
+
+def test_a_worker_killed_mid_run_loses_nothing(runner, tmp_path):
+    log, cache = tmp_path / "log", ResultCache(tmp_path / "cache")
+    jobs = [Job(5, str(log), seconds=4.0), Job(6, str(log), seconds=0.5)]
+
+    def kill_the_first_worker_of_job_5():
+        while not any(v == 5 for v, _ in started(log)):
+            time.sleep(0.05)
+        os.kill(next(pid for v, pid in started(log) if v == 5), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_first_worker_of_job_5)
+    killer.start()
+    results = runner.map(square, jobs, cache)
+    killer.join()
+    runs_of_5 = [pid for v, pid in started(log) if v == 5]
+    assert len(runs_of_5) == 2 and runs_of_5[0] != runs_of_5[1]  # rerun in another process
+    assert [r["square"].item() for r in results] == [25, 36]
+    assert not list(cache.root.glob("*.tmp")) and len(list(cache.root.glob("square-*.pt"))) == 2
+    assert [r["square"].item() for r in runner.map(square, jobs, cache)] == [25, 36]  # valid files
