@@ -121,7 +121,7 @@ def test_a_chapter_on_a_local_dask_cluster_equals_the_chapter_in_process(tmp_pat
                             cwd=str(ROOT / "notebooks"), kernel_name="python3")
         runs[where] = nbformat.read(out, as_version=4)
     here, there = text_outputs(runs["here"]), text_outputs(runs["cluster"])
-    assert len(here) > 10 and here == there
+    assert len(here) >= 8 and here == there  # tables, figures, scorecard: all equal
     provenance = "".join(o.get("text", "") for c in runs["cluster"].cells if "Machine-dependent" in c.source
                          for o in c.outputs)
     assert "cluster: Dask at 'local:2', 2 worker(s)" in provenance
