@@ -23,7 +23,6 @@ import os
 import platform
 import re
 import threading
-import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
@@ -93,14 +92,14 @@ def check_on_worker(device: str) -> str:
 
 
 def execute(fn: Callable, config, device: str, *, threads: int | None = None, progress: bool = False,
-            cache_root: str | None = None, key: dict | None = None) -> dict:
+            cache_root: str | None = None, cache_key: dict | None = None) -> dict:
     """Run fn(config, device) here and return its result with CPU tensors and a `ran_on` line.
 
     With `cache_root` (a worker's view of the notebook's cache folder), a result stored there
     is loaded instead, and a new one is stored there too, when that folder exists here.
     """
     shared = ResultCache(cache_root) if cache_root and os.path.isdir(cache_root) else None
-    if shared is not None and (found := shared.load(task_name(fn), key)) is not None:
+    if shared is not None and (found := shared.load(task_name(fn), cache_key)) is not None:
         return found
     with _ONE_AT_A_TIME:
         target = resolve_device(device)
@@ -116,7 +115,7 @@ def execute(fn: Callable, config, device: str, *, threads: int | None = None, pr
     if isinstance(result, dict):
         result["ran_on"] = where
     if shared is not None:
-        shared.save(task_name(fn), key, result)
+        shared.save(task_name(fn), cache_key, result)
     return result
 
 
@@ -210,8 +209,8 @@ class Runner:
         cache.root.mkdir(parents=True, exist_ok=True)
         futures = {}
         for i in missing:  # a task's name is its cache file's, plus a suffix of this submission
-            future = self.client.submit(_execute_keyed, fn, configs[i], self.device, self.threads,
-                                        str(cache.root), keys[i],
+            future = self.client.submit(execute, fn, configs[i], self.device, threads=self.threads,
+                                        cache_root=str(cache.root), cache_key=keys[i],
                                         key=f"{name}-{config_key(keys[i])}-{uuid.uuid4().hex[:8]}",
                                         retries=RETRIES)
             futures[future] = i
@@ -226,7 +225,8 @@ class Runner:
                     f"cache; a rerun resumes): {name} {configs[i]!r}\n\nworker traceback:\n"
                     + "".join(traceback.format_tb(tb)) + f"{type(error).__name__}: {error}") from error
             results[i] = future.result()
-            cache.save(name, keys[i], results[i])
+            if not cache.path(name, keys[i]).exists():  # a worker that sees the folder has stored it
+                cache.save(name, keys[i], results[i])
             bar.update()
 
     def describe(self, results: Sequence[dict] = ()) -> str:
@@ -263,7 +263,3 @@ class Runner:
     def __repr__(self) -> str:
         return f"Runner(device={self.device!r}, cluster={self.cluster!r})"
 
-
-def _execute_keyed(fn, config, device, threads, cache_root, key):
-    """`execute` with its keywords fixed (Dask's submit keeps `key=` for the task's own name)."""
-    return execute(fn, config, device, threads=threads, cache_root=cache_root, key=key)

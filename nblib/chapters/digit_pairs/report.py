@@ -183,7 +183,7 @@ def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
     al_ws = {a: diff_ci(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
     al_text = ", ".join(f"{a}: {_side(m, h, 'AL ahead', 'WS ahead')} ({100 * m:+.1f} ± {100 * h:.1f})"
                         for a, (m, h) in al_ws.items())
-    inter = {a: effects(results)[a]["interaction"] for a in ARCHS}
+    inter = {a: e["interaction"] for a, e in effects(results).items()}
     seed_inter = {a: 100 * (t[3] - t[1] - t[2] + t[0]) for a, t in SEED_TABLE.items()}
     inter_text = ", ".join(
         f"{a} {100 * m:+.1f} ± {100 * h:.1f} ({_side(m, h, 'above zero', 'below zero', 'contains zero')}; "
