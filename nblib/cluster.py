@@ -31,7 +31,9 @@ import torch
 from tqdm.auto import tqdm
 
 import nblib
+from nblib import data as datasets
 from nblib.cache import ResultCache, config_key
+from nblib.fingerprint import code_hash, package_hash
 from nblib.device import check_device_name, describe_device, prepare, resolve_device, to_cpu
 from nblib.params import ParameterError
 
@@ -71,16 +73,41 @@ def task_name(fn: Callable) -> str:
     return parts[2] if parts[:2] == ["nblib", "chapters"] and len(parts) > 2 else fn.__name__
 
 
-def run_key(fn: Callable, config, device_type: str) -> dict:
-    """What a run's result depends on: the function, its configuration and the device type."""
-    return {"task": f"{fn.__module__}.{fn.__qualname__}", "config": dataclasses.asdict(config),
-            "device": device_type}
+def reads(config) -> tuple[str, ...]:
+    """The datasets a run reads: its configuration's `reads()`, if it has one (else none)."""
+    method = getattr(config, "reads", None)
+    return tuple(method()) if method is not None else ()
+
+
+def run_key(fn: Callable, config, device_type: str, data: dict[str, str] | None = None) -> dict:
+    """Everything a run's result depends on, the cache key: the function and the source of the
+    code it reaches (`nblib.fingerprint.code_hash`), its configuration, the fingerprint of every
+    dataset it reads (`data`: name -> `nblib.data.fingerprint`), torch's version, the device type
+    and the default dtype. Change any of them and the old result is simply not found."""
+    data = data or {}
+    missing = [name for name in reads(config) if name not in data]
+    if missing:
+        raise ValueError(f"run_key: no fingerprint for {missing} (read by {config!r})")
+    return {"task": f"{fn.__module__}.{fn.__qualname__}", "code": code_hash(fn.__module__, "nblib.device"),
+            "config": dataclasses.asdict(config), "data": {name: data[name] for name in reads(config)},
+            "torch": torch.__version__, "device": device_type, "dtype": str(torch.get_default_dtype())}
 
 
 def worker_info() -> dict:
     """What a process can run with (also called on every Dask worker)."""
-    return {"host": platform.node(), "nblib": nblib.__version__, "torch": torch.__version__,
+    return {"host": platform.node(), "nblib": nblib.__version__, "code": package_hash(), "torch": torch.__version__,
             "cuda": torch.cuda.device_count() if torch.cuda.is_available() else 0}
+
+
+def data_on_worker(names: Sequence[str]) -> dict[str, str]:
+    """name -> fingerprint of every dataset where this runs (or "error: <why>")."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = datasets.fingerprint(name)
+        except (datasets.DatasetNotFoundError, ValueError) as err:
+            found[name] = f"error: {err}"
+    return found
 
 
 def check_on_worker(device: str) -> str:
@@ -167,12 +194,14 @@ class Runner:
     def _agree(self, device: str) -> str:
         """The device every worker will use; ParameterError naming the workers that cannot."""
         mine = worker_info()
-        stale = {w: i for w, i in self.workers.items() if (i["nblib"], i["torch"]) != (mine["nblib"], mine["torch"])}
+        version = lambda i: (i["nblib"], i.get("code"), i["torch"])
+        stale = {w: i for w, i in self.workers.items() if version(i) != version(mine)}
         if stale:
             raise ParameterError(
-                f"parameter 'cluster': workers run other versions than this notebook (nblib {mine['nblib']}, "
-                f"torch {mine['torch']}): " + "; ".join(f"{w}: nblib {i['nblib']}, torch {i['torch']}"
-                                                        for w, i in stale.items()))
+                f"parameter 'cluster': workers run other code than this notebook (nblib {mine['nblib']}, "
+                f"source {mine['code']}, torch {mine['torch']}): "
+                + "; ".join(f"{w}: nblib {i['nblib']}, source {i.get('code')}, torch {i['torch']}"
+                            for w, i in stale.items()))
         if device == "auto":
             has_cuda = {w: i["cuda"] > 0 for w, i in self.workers.items()}
             if len(set(has_cuda.values())) > 1:
@@ -186,10 +215,40 @@ class Runner:
                                  f"{len(refused)} worker(s): " + "; ".join(f"{w}: {r[7:]}" for w, r in refused.items()))
         return device
 
+    def data(self, names: Sequence[str]) -> dict[str, str]:
+        """name -> fingerprint of each dataset, where the runs will read it (here, or on every worker,
+        which must agree); DatasetNotFoundError naming what is missing, before any training."""
+        names = sorted(set(names))
+        if not names:
+            return {}
+        if self.client is None:
+            seen = {"this process": data_on_worker(names)}
+        else:
+            seen = self.client.run(data_on_worker, names)
+        found = {}
+        for name in names:
+            values = {w: f[name] for w, f in seen.items()}
+            errors = sorted({v[7:] for v in values.values() if v.startswith("error: ")})
+            if errors:
+                where = [w for w, v in values.items() if v.startswith("error: ")]
+                raise datasets.DatasetNotFoundError(
+                    f"{name} is needed by this chapter's runs but is missing on {', '.join(where)} "
+                    f"(nothing was trained):\n" + "\n".join(errors))
+            if len(set(values.values())) > 1:
+                raise ParameterError(
+                    f"parameter 'cluster': the workers see different copies of {name}: "
+                    + "; ".join(f"{w}: {v}" for w, v in values.items()))
+            found[name] = next(iter(values.values()))
+        return found
+
     def map(self, fn: Callable, configs: Sequence, cache: ResultCache, desc: str = "runs") -> list:
-        """fn(config, device) for every config, in order: from the cache, or computed and stored."""
+        """fn(config, device) for every config, in order: from the cache, or computed and stored.
+
+        Every dataset a run reads is found and fingerprinted first (nothing trains if one is
+        missing); the cache key is `run_key` (code, configuration, data, torch, device, dtype)."""
         device_type = torch.device(self.device).type
-        keys = [run_key(fn, c, device_type) for c in configs]
+        data = self.data([name for c in configs for name in reads(c)])
+        keys = [run_key(fn, c, device_type, data) for c in configs]
         name = task_name(fn)
         results = [cache.load(name, key) for key in keys]
         missing = [i for i, r in enumerate(results) if r is None]

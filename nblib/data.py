@@ -10,6 +10,7 @@ copies `../shared/data`-style folders into the root.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -49,16 +50,29 @@ def data_root() -> Path:
     return Path(base) / "nblib" / "data"
 
 
-def install_offline_copy(source: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
-    """Copy offline dataset files (MNIST/raw/*.gz, cifar10/*.npz) from `source` into the data root."""
+OFFLINE_FILES = ("MNIST/raw/*.gz", "cifar10/*.npz")
+
+
+def install_offline_copy(source: str | os.PathLike, root: str | os.PathLike | None = None) -> list[Path]:
+    """Copy offline dataset files (MNIST/raw/*.gz, cifar10/*.npz) from `source` into the data root.
+
+    Returns the files now in the root (copied or already there); DatasetNotFoundError when
+    `source` holds none of them.
+    """
     source, root = Path(source), Path(root) if root else data_root()
-    for pattern in ("MNIST/raw/*.gz", "cifar10/*.npz"):
-        for path in sorted(source.glob(pattern)):
-            target = root / path.relative_to(source)
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-    return root
+    found = [path for pattern in OFFLINE_FILES for path in sorted(source.glob(pattern))]
+    if not found:
+        raise DatasetNotFoundError(
+            f"no offline dataset files in {source} (looked for {', '.join(OFFLINE_FILES)}"
+            f"{'' if source.is_dir() else '; the folder does not exist'})")
+    installed = []
+    for path in found:
+        target = root / path.relative_to(source)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        installed.append(target)
+    return installed
 
 
 def _missing(name: str, looked_for: list[Path], how: str) -> DatasetNotFoundError:
@@ -90,8 +104,8 @@ def load(name: str, train: bool = True, root: str | None = None) -> ImageData:
         return _cifar10_npz(root, split)
     try:
         ds = _torchvision(name, train, root)
-    except Exception as err:  # no internet, or files with a wrong checksum
-        raise _looked_for(name, root, split) from err
+    except Exception as err:  # no internet, or files with a wrong checksum: one message, no chain
+        raise _looked_for(name, root, split, err) from None
     images = torch.as_tensor(np.asarray(ds.data))
     labels = torch.as_tensor(np.asarray(ds.targets if hasattr(ds, "targets") else ds.labels), dtype=torch.int64)
     if images.ndim == 3:                      # MNIST (N, 28, 28)
@@ -101,7 +115,7 @@ def load(name: str, train: bool = True, root: str | None = None) -> ImageData:
     return ImageData(images.contiguous(), labels, name, f"{name} {split}, {len(labels):,} images (torchvision)")
 
 
-def _looked_for(name: str, root: Path, split: str) -> DatasetNotFoundError:
+def _looked_for(name: str, root: Path, split: str, err: Exception) -> DatasetNotFoundError:
     if name == "mnist":
         files = [root / "MNIST" / "raw" / f for f in (
             "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -115,7 +129,8 @@ def _looked_for(name: str, root: Path, split: str) -> DatasetNotFoundError:
     else:
         files = [root]
         how = f"{name} is only available through torchvision's download (needs internet)."
-    return _missing(name, files, how)
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return _missing(name, files, f"{how}\n(torchvision: {type(err).__name__}: {reason[:200]})")
 
 
 def _cifar10_npz(root: Path, split: str) -> ImageData:
@@ -125,6 +140,24 @@ def _cifar10_npz(root: Path, split: str) -> ImageData:
     full = 50_000 if split == "train" else 10_000
     return ImageData(images, labels, "cifar10",
                      f"CIFAR-10 {split}, PARTIAL offline copy: {len(labels):,} of {full:,} images")
+
+
+@functools.lru_cache(maxsize=8)
+def fingerprint(name: str, root: str | None = None) -> str:
+    """What a run reads from `name`: both splits' sizes and a sha256 of their images and labels.
+
+    Part of every cached result's key, so a changed copy of the data (another size, other
+    files) is never answered with results computed on the old one.
+    """
+    digest = hashlib.sha256()
+    sizes = []
+    for train in (True, False):
+        split = load(name, train, root)
+        for tensor in (split.images, split.labels):
+            digest.update(str((tuple(tensor.shape), str(tensor.dtype))).encode())
+            digest.update(tensor.contiguous().numpy().tobytes())
+        sizes.append(len(split))
+    return f"{name}: {sizes[0]:,} train + {sizes[1]:,} test images, sha256 {digest.hexdigest()[:24]}"
 
 
 def balanced_subset(labels: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
@@ -149,6 +182,10 @@ if __name__ == "__main__":
     parser.add_argument("--install-offline", metavar="SRC", help="copy offline dataset files from SRC")
     args = parser.parse_args()
     if args.install_offline:
-        print(install_offline_copy(args.install_offline))
+        try:
+            files = install_offline_copy(args.install_offline)
+        except DatasetNotFoundError as err:
+            raise SystemExit(f"error: {err}") from None
+        print(f"{len(files)} dataset files in {data_root()}")
     else:
         print(data_root())

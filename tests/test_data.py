@@ -12,8 +12,10 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 @pytest.fixture(autouse=True)
 def fresh_cache():
     data.load.cache_clear()
+    data.fingerprint.cache_clear()
     yield
     data.load.cache_clear()
+    data.fingerprint.cache_clear()
 
 
 def test_balanced_subset_is_balanced_and_deterministic():
@@ -36,6 +38,8 @@ def test_missing_dataset_names_files_and_remedy(tmp_path, monkeypatch):
     text = str(err.value)
     assert "train-images-idx3-ubyte.gz" in text and str(tmp_path) in text
     assert "--install-offline" in text and "NBLIB_DATA" in text
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # one message, no chained tracebacks
+    assert "RuntimeError: no internet" in text  # the underlying reason, in one line
     with pytest.raises(data.DatasetNotFoundError, match="cifar-10-batches-py"):
         data.load("cifar10", False, str(tmp_path))
     with pytest.raises(ValueError, match="mnist"):
@@ -60,10 +64,47 @@ def test_cifar10_bundle_fallback_reports_its_size(tmp_path):
 
 @pytest.mark.skipif(not SHARED.exists(), reason="needs the offline copies in ../shared/data")
 def test_offline_mnist_and_cifar10(tmp_path):
-    root = data.install_offline_copy(SHARED, tmp_path)
+    files = data.install_offline_copy(SHARED, tmp_path)
+    assert all(f.is_file() for f in files)
+    assert {"train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "train.npz", "test.npz"} <= {f.name for f in files}
+    root = tmp_path
     train, test = data.load("mnist", True, str(root)), data.load("mnist", False, str(root))
     assert train.images.shape == (60000, 1, 28, 28) and len(test) == 10000
     assert data.class_counts(train.labels)[:3] == [5923, 6742, 5958]
     cifar = data.load("cifar10", True, str(root))
     assert len(cifar) == 7728 and cifar.images.shape[1:] == (3, 32, 32)
     assert "7,728 of 50,000" in cifar.note
+
+
+def _cifar_bundle(root, n_train, n_test=12, seed=0):
+    (root / "cifar10").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for split, n in (("train", n_train), ("test", n_test)):
+        np.savez_compressed(root / "cifar10" / f"{split}.npz",
+                            images=rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+                            labels=np.arange(n) % 10, indices=np.arange(n))
+
+
+def test_fingerprint_changes_with_the_data(tmp_path):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    _cifar_bundle(a, 30)
+    _cifar_bundle(b, 20)          # the same copy, shrunk: the first 20 rows are identical
+    _cifar_bundle(c, 30, seed=1)  # same size, other images
+    fa, fb, fc = (data.fingerprint("cifar10", str(r)) for r in (a, b, c))
+    assert "30 train + 12 test" in fa and "20 train + 12 test" in fb
+    assert len({fa, fb, fc}) == 3
+    data.load.cache_clear()
+    data.fingerprint.cache_clear()
+    assert data.fingerprint("cifar10", str(a)) == fa  # stable across loads
+
+
+def test_install_offline_refuses_a_source_without_data(tmp_path):
+    import subprocess
+    import sys
+    with pytest.raises(data.DatasetNotFoundError, match="does not exist"):
+        data.install_offline_copy(tmp_path / "missing", tmp_path / "root")
+    with pytest.raises(data.DatasetNotFoundError, match="no offline dataset files"):
+        data.install_offline_copy(tmp_path, tmp_path / "root")
+    cli = subprocess.run([sys.executable, "-m", "nblib.data", "--install-offline", str(tmp_path / "missing")],
+                         capture_output=True, text=True, env={"NBLIB_DATA": str(tmp_path / "root"), "PATH": ""})
+    assert cli.returncode != 0 and "does not exist" in cli.stderr and "Traceback" not in cli.stderr

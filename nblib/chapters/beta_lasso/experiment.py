@@ -43,6 +43,10 @@ class RunConfig:
     val_fraction: float = 0.1    # held out of the training data for model selection
     seed: int = 0
 
+    def reads(self) -> tuple[str, ...]:
+        """The dataset the run trains and tests on (its fingerprint is part of the cache key)."""
+        return (self.dataset,)
+
 
 @dataclass(frozen=True)
 class Chapter:

@@ -156,15 +156,18 @@ class TreeSweep:
     lr: float = param(1e-3, gt=0.0)
     lr_drop: float = param(0.1, gt=0.0, le=1.0)  # lr multiplier after half the epochs (seed: 1e-3 -> 1e-4)
     n_test: int = param(1024, ge=1)
-    seed: int = param(0, ge=0)
+    seed: int = param(0, ge=0, le=2**31 - 1)
 
     def validate(self) -> None:
         for n in self.n_train:
             if n < self.batch_size:
                 raise ParameterError(
                     f"parameter 'n_train': got {n}; must be >= batch_size ({self.batch_size})")
-        if len(set(self.n_train)) != len(self.n_train):
-            raise ParameterError(f"parameter 'n_train': got {self.n_train}; values must be distinct")
+        if self.constant_noise_eps > 0 and self.constant_noise_eps not in self.eps:
+            raise ParameterError(
+                f"parameter 'constant_noise_eps': got {self.constant_noise_eps}; the constant offset is "
+                f"compared with independent noise of the same size, so it must be one of eps {list(self.eps)} "
+                f"(or 0 to skip it)")
 
     def noise_variants(self) -> list[tuple[str, float]]:
         """(kind, eps) pairs trained per trial: every eps with independent noise, plus the seed's bug."""
@@ -210,6 +213,10 @@ class Cell:
     """One run of the sweep: every net, noise variant and trial at one n_train, trained together."""
     sweep: TreeSweep
     n_train: int
+
+    def reads(self) -> tuple[str, ...]:
+        """No dataset: the inputs are drawn from the seed."""
+        return ()
 
 
 def cells(sweep: TreeSweep) -> list[Cell]:
