@@ -142,7 +142,7 @@ def execute(fn: Callable, config, device: str, *, threads: int | None = None, pr
     if isinstance(result, dict):
         result["ran_on"] = where
     if shared is not None:
-        shared.save(task_name(fn), cache_key, result)
+        shared.keep(task_name(fn), cache_key, result)
     return result
 
 
@@ -256,7 +256,7 @@ class Runner:
             if self.client is None:
                 for i in missing:
                     results[i] = execute(fn, configs[i], self.device, progress=True)
-                    cache.save(name, keys[i], results[i])
+                    cache.keep(name, keys[i], results[i])
                     bar.update()
             else:
                 self._map_on_cluster(fn, configs, keys, missing, results, cache, bar)
@@ -265,7 +265,10 @@ class Runner:
     def _map_on_cluster(self, fn, configs, keys, missing, results, cache, bar) -> None:
         from distributed import as_completed
         name = task_name(fn)
-        cache.root.mkdir(parents=True, exist_ok=True)
+        try:  # local workers then store and find results there too
+            cache.root.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass
         futures = {}
         for i in missing:  # a task's name is its cache file's, plus a suffix of this submission
             future = self.client.submit(execute, fn, configs[i], self.device, threads=self.threads,
@@ -284,8 +287,8 @@ class Runner:
                     f"cache; a rerun resumes): {name} {configs[i]!r}\n\nworker traceback:\n"
                     + "".join(traceback.format_tb(tb)) + f"{type(error).__name__}: {error}") from error
             results[i] = future.result()
-            if not cache.path(name, keys[i]).exists():  # a worker that sees the folder has stored it
-                cache.save(name, keys[i], results[i])
+            if not cache.path(name, keys[i]).is_file():  # a worker that sees the folder has stored it
+                cache.keep(name, keys[i], results[i])
             bar.update()
 
     def describe(self, results: Sequence[dict] = ()) -> str:

@@ -26,9 +26,9 @@ def is_presentation(module: str) -> bool:
     return module in PRESENTATION or module.rsplit(".", 1)[-1] == "report"
 
 
-def source_file(module: str, root: Path = ROOT) -> Path | None:
-    """The .py file of an nblib module under `root`, or None if there is none."""
-    base = root.joinpath(*module.split("."))
+def source_file(module: str, root: Path | None = None) -> Path | None:
+    """The .py file of an nblib module under `root` (default ROOT), or None if there is none."""
+    base = (root or ROOT).joinpath(*module.split("."))
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return path
@@ -57,7 +57,7 @@ def _imports(module: str, path: Path) -> set[str]:
     return {name for name in with_parents if name.split(".")[0] == PACKAGE}
 
 
-def dependencies(*modules: str, root: Path = ROOT) -> list[str]:
+def dependencies(*modules: str, root: Path | None = None) -> list[str]:
     """The modules, their packages and the nblib modules they reach through imports, presentation
     modules left out."""
     seen, todo = set(), [".".join(m.split(".")[:i]) for m in modules for i in range(1, m.count(".") + 2)]
@@ -73,7 +73,7 @@ def dependencies(*modules: str, root: Path = ROOT) -> list[str]:
     return sorted(seen)
 
 
-def code_hash(*modules: str, root: Path = ROOT) -> str:
+def code_hash(*modules: str, root: Path | None = None) -> str:
     """sha256 over the sources of `dependencies(*modules)` (names and contents), 20 hex digits."""
     digest = hashlib.sha256()
     for name in dependencies(*modules, root=root):
@@ -81,9 +81,9 @@ def code_hash(*modules: str, root: Path = ROOT) -> str:
     return digest.hexdigest()[:20]
 
 
-def package_hash(root: Path = ROOT) -> str:
+def package_hash(root: Path | None = None) -> str:
     """sha256 over every nblib source file: workers must run the notebook's code."""
-    digest = hashlib.sha256()
+    root, digest = root or ROOT, hashlib.sha256()
     for path in sorted((root / PACKAGE).rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]

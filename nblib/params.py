@@ -3,13 +3,21 @@
 A chapter's configuration is a frozen dataclass; each field's type annotation says what
 papermill may pass, and its metadata (made with `param`) what values are allowed.
 `check_params(Config, **values)` returns a validated instance or raises `ParameterError`
-naming the parameter, the value it got and what is allowed.
+naming the parameter, the value it got and what is allowed. Lists hold distinct values (a
+repeated seed or beta would be counted twice), floats are finite.
+
+A notebook calls `check_notebook(Config, globals())` in its first code cell: every parameter
+papermill may have set (the globals holding plain values) must be a field of `Config` or one
+of the run-time parameters `RUNTIME`, so a misspelt `-p epoch 400` stops the chapter with the
+closest match instead of running with the defaults.
 """
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class ParameterError(ValueError):
@@ -43,6 +51,8 @@ def _coerce(name: str, value, kind):
     if not ok:
         raise ParameterError(
             f"parameter {name!r}: got {value!r} ({type(value).__name__}); expected {kind.__name__}")
+    if kind is float and not math.isfinite(value):
+        raise ParameterError(f"parameter {name!r}: got {value!r}; must be a finite number")
     return float(value) if kind is float else value
 
 
@@ -50,6 +60,10 @@ def _check_rules(name: str, value, rules: dict) -> None:
     items = value if isinstance(value, tuple) else (value,)
     if rules["nonempty"] and not items:
         raise ParameterError(f"parameter {name!r}: got an empty list; give at least one value")
+    repeated = sorted({v for v in items if items.count(v) > 1}, key=items.index)
+    if repeated:
+        raise ParameterError(f"parameter {name!r}: got {list(items)}; values must be distinct "
+                             f"({', '.join(map(repr, repeated))} repeated)")
     for v in items:
         if rules["choices"] is not None and v not in rules["choices"]:
             allowed = ", ".join(repr(c) for c in rules["choices"])
@@ -65,10 +79,7 @@ def _check_rules(name: str, value, rules: dict) -> None:
 def check_params(config_cls, **values):
     """Validate papermill-style values against a frozen dataclass and return the instance."""
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise ParameterError(
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields)}")
+    _refuse_unknown(values, list(fields))
     hints = typing.get_type_hints(config_cls)
     checked = {}
     for name, value in values.items():
@@ -81,3 +92,53 @@ def check_params(config_cls, **values):
     if validate is not None:
         validate()  # cross-field rules, e.g. n_train against the size of the data
     return config
+
+
+def _refuse_unknown(values, known: list[str]) -> None:
+    unknown = [name for name in values if name not in known]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ParameterError(f"unknown parameter {', '.join(hints)}; this chapter's parameters are "
+                             f"{', '.join(known)}")
+
+
+# Parameters of every chapter that say where and how it runs, not what it computes.
+RUNTIME = {"cache_dir": str, "device": str, "cluster": str}
+_PLAIN = (bool, int, float, str, list, tuple, dict, type(None))
+_IPYTHON = {"In", "Out"}
+
+
+def notebook_values(namespace: Mapping) -> dict:
+    """The names a notebook's parameter cells may have set: globals holding plain values
+    (numbers, strings, lists, dicts, None), without IPython's own and private names."""
+    return {name: value for name, value in namespace.items()
+            if not name.startswith("_") and name not in _IPYTHON and isinstance(value, _PLAIN)}
+
+
+def check_notebook(config_cls, namespace: Mapping):
+    """A chapter's configuration from its notebook's globals (call it in the first code cell).
+
+    Refuses, before any work: a name that is neither a field of `config_cls` nor in RUNTIME
+    (with the closest match), a run-time parameter of the wrong type or syntax (`device`,
+    `cluster`, a `cache_dir` that cannot be created or written), and every rule of
+    `check_params`.
+    """
+    values = notebook_values(namespace)
+    fields = [f.name for f in dataclasses.fields(config_cls)]
+    _refuse_unknown(values, fields + list(RUNTIME))
+    for name, kind in RUNTIME.items():
+        if name in values:
+            _coerce(name, values[name], kind)
+    from nblib.cache import check_cache_dir
+    from nblib.cluster import parse_cluster
+    from nblib.device import check_device_name
+    if "device" in values:
+        check_device_name(values["device"])
+    if "cluster" in values:
+        parse_cluster(values["cluster"])
+    if "cache_dir" in values:
+        check_cache_dir(values["cache_dir"])
+    return check_params(config_cls, **{k: v for k, v in values.items() if k in fields})

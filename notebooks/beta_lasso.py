@@ -61,14 +61,11 @@ from nblib.cache import ResultCache
 from nblib.chapters import beta_lasso as bl
 from nblib.chapters.beta_lasso import report
 from nblib.cluster import Runner
-from nblib.params import check_params
+from nblib.params import check_notebook
 from nblib.scorecard import markdown_table
 from nblib.widgets import figure_slider
 
-chapter = check_params(bl.Chapter, datasets=datasets, alpha=alpha, epochs=epochs, seeds=seeds,
-                       betas=betas, lam_first=lam_first, lam_rest=lam_rest, lr=lr, momentum=momentum,
-                       weight_decay=weight_decay, batch_size=batch_size, augment=augment,
-                       train_per_class=train_per_class, val_fraction=val_fraction)
+chapter = check_notebook(bl.Chapter, globals())  # unknown names, types, ranges, conflicts
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 chapter
@@ -182,6 +179,8 @@ for dataset in chapter.datasets:
 
 # %% [markdown]
 # ## Reproduction scorecard
+#
+# Every verdict below is computed by the book's one grading rule ({ref}`grading-rule`).
 
 # %%
 main = "cifar10" if "cifar10" in chapter.datasets else chapter.datasets[0]

@@ -71,13 +71,11 @@ from nblib.cache import ResultCache
 from nblib.chapters import binary_tree as bt
 from nblib.chapters.binary_tree import report
 from nblib.cluster import Runner
-from nblib.params import check_params
+from nblib.params import check_notebook
 from nblib.scorecard import markdown_table
 from nblib.widgets import figure_slider
 
-sweep = check_params(bt.TreeSweep, n_train=n_train, eps=eps, constant_noise_eps=constant_noise_eps,
-                     trials=trials, epoch_scale=epoch_scale, batch_size=batch_size, lr=lr,
-                     lr_drop=lr_drop, n_test=n_test, seed=seed)
+sweep = check_notebook(bt.TreeSweep, globals())  # unknown names, types, ranges, conflicts
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 sweep
@@ -177,6 +175,8 @@ report.structure_figure(cells, sweep, sweep.eps[0])
 
 # %% [markdown]
 # ## Reproduction scorecard
+#
+# Every verdict below is computed by the book's one grading rule ({ref}`grading-rule`).
 
 # %%
 claims = report.scorecard(cells, sweep)

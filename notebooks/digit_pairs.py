@@ -50,12 +50,11 @@ from nblib.chapters import digit_pairs as dp
 from nblib.chapters.digit_pairs import report
 from nblib.cluster import Runner
 from nblib.machine import describe
-from nblib.params import check_params
+from nblib.params import check_notebook
 from nblib.scorecard import markdown_table
 from nblib.widgets import figure_slider
 
-chapter = check_params(dp.Chapter, n_pairs=n_pairs, runs=runs, epochs=epochs, batch_size=batch_size, lr=lr,
-                       seed=seed, sweep_sizes=sweep_sizes, sweep_runs=sweep_runs)
+chapter = check_notebook(dp.Chapter, globals())  # unknown names, types, ranges, conflicts
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
 chapter
@@ -119,7 +118,7 @@ figure_slider([(f"{a} {report.NAMES[(s, x_)]}", report.curves_figure(results[(a,
 # ## Effect sizes
 #
 # Gain in final-epoch test accuracy over the same architecture without either technique,
-# with 95% intervals (Welch); "interaction" is (WS+AL) − WS − AL + none: zero when the
+# with 95% intervals paired by run (run r of every model uses the same draw of pairs); "interaction" is (WS+AL) − WS − AL + none: zero when the
 # gains add up, negative when together they give less than the sum.
 
 # %%
@@ -145,6 +144,8 @@ report.sweep_figure(sweep, sizes)
 
 # %% [markdown]
 # ## Reproduction scorecard
+#
+# Every verdict below is computed by the book's one grading rule ({ref}`grading-rule`).
 
 # %%
 display(Markdown(markdown_table(report.scorecard(results))))

@@ -51,3 +51,29 @@ def test_a_tiny_run_is_deterministic_and_records_sparsity():
     assert a["nonzero"].shape == (2, 3) and a["layer_sizes"] == [784 * 196, 196 * 24, 240]
     assert a["nonzero"][-1, 0] < a["layer_sizes"][0]        # a large lambda zeroes weights
     assert 0 <= a["test_acc"] <= 1 and 1 <= a["best_epoch"] <= 2
+
+
+def _fake_results(chapter, accuracy, seeds):
+    """Result dicts as `train` returns them, with the given test accuracy per (label, seed)."""
+    from nblib.chapters.beta_lasso import report
+    out = []
+    for s in range(seeds):
+        for config in chapter.runs("cifar10", s):
+            out.append({"config": config, "test_acc": accuracy(report.label(config), s),
+                        "final_nonzero": [10, 100], "layer_sizes": [100, 100]})
+    return out
+
+
+def test_one_seed_never_grades_a_claim():
+    """The paper's setting (and CI size) is one seed: '+- nan' must not read as reproduced."""
+    from nblib.chapters.beta_lasso import report
+    chapter = bl.Chapter(datasets=("cifar10",), seeds=1, betas=(1.0, 50.0))
+    acc = lambda name, s: {"S-FC SGD": 0.40, "S-FC beta-LASSO beta=1": 0.50}.get(name, 0.30)
+    claims = report.scorecard(_fake_results(chapter, acc, 1), chapter, {"S-FC SGD": 13.0, "S-FC beta-LASSO beta=1": 5.0,
+                                                                         "S-FC beta-LASSO beta=50": 5.0})
+    assert claims and all(c.verdict == "inconclusive" for c in claims)
+    assert "no interval" in claims[0].ours
+    three = report.scorecard(_fake_results(bl.Chapter(datasets=("cifar10",), seeds=3, betas=(1.0, 50.0)),
+                                           lambda name, s: acc(name, s) + 0.01 * s, 3),
+                             chapter, {"S-FC SGD": 13.0, "S-FC beta-LASSO beta=1": 5.0, "S-FC beta-LASSO beta=50": 5.0})
+    assert three[0].verdict == "reproduced"

@@ -82,6 +82,18 @@ def test_device_is_checked_on_the_workers(scheduler):
         assert r.device == "cpu" and len(r.workers) == 2
 
 
+def test_workers_running_other_source_are_refused(scheduler, monkeypatch):
+    """Same nblib version, edited sources: their results would not be this code's."""
+    monkeypatch.setattr(nbcluster, "package_hash", lambda: "edited-here")
+    with pytest.raises(ParameterError, match=r"parameter 'cluster': workers run other code.*source edited-here"):
+        Runner("cpu", scheduler)
+
+
+def test_the_data_is_fingerprinted_on_the_workers(runner):
+    from nblib import data
+    assert runner.data(["mnist"]) == {"mnist": data.fingerprint("mnist")}  # the same copy here
+
+
 def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path):
     sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.0, 0.3), trials=2, epoch_scale=0.02)
     lasso = check_params(bl.Chapter, datasets=["cifar10"], epochs=2, seeds=1, betas=[50.0],

@@ -77,6 +77,12 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("binary_tree", {"device": "tpu"}, ["'device'", "'tpu'", "'auto'", "'cuda:N'"]),
     ("digit_pairs", {"cluster": "local:0"}, ["'cluster'", "'local:0'", "N >= 1"]),
     ("beta_lasso", {"cluster": "slurm"}, ["'cluster'", "'slurm'", "'local:N'", "tcp://host:port"]),
+    ("beta_lasso", {"epoch": 400}, ["unknown parameter 'epoch'", "did you mean 'epochs'"]),
+    ("binary_tree", {"trial": 3}, ["unknown parameter 'trial'", "'trials'"]),
+    ("beta_lasso", {"betas": [50.0, 50.0]}, ["'betas'", "distinct", "50.0 repeated"]),
+    ("digit_pairs", {"lr": float("inf")}, ["'lr'", "inf", "finite"]),
+    ("binary_tree", {"eps": [0.0]}, ["'constant_noise_eps'", "one of eps"]),
+    ("digit_pairs", {"cache_dir": 5}, ["'cache_dir'", "5", "str"]),
     pytest.param("beta_lasso", {"device": "cuda"}, ["'device'", "'cuda'", "CUDA is not available"],
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ])
@@ -91,8 +97,21 @@ def test_bad_parameter_fails_before_any_work(chapter, values, words, tmp_path):
         assert word in err.value.evalue
     nb = nbformat.read(out, as_version=4)
     ran = [c for c in nb.cells if c.cell_type == "code" and c.execution_count]
-    assert "check_params" in ran[-1].source, "the error must come from the parameter check"
+    assert "check_notebook" in ran[-1].source, "the error must come from the parameter check"
     assert not any("runner.map" in c.source for c in ran)
+
+
+def test_a_missing_dataset_stops_before_any_training_with_one_message(tmp_path):
+    """svhn is not here (no internet): the chapter stops before training the datasets that are."""
+    out, cache = tmp_path / "out.ipynb", tmp_path / "cache"
+    params = {**yaml.safe_load((ROOT / "tests/params/beta_lasso.yaml").read_text()),
+              "datasets": ["mnist", "svhn"], "train_per_class": 0, "cache_dir": str(cache)}
+    with pytest.raises(pm.PapermillExecutionError) as err:
+        pm.execute_notebook(str(ROOT / "notebooks/beta_lasso.ipynb"), str(out), parameters=params,
+                            progress_bar=False, kernel_name="python3")
+    assert err.value.ename == "DatasetNotFoundError" and "svhn is needed" in err.value.evalue
+    assert "During handling of the above exception" not in "".join(err.value.traceback)
+    assert not list(cache.glob("*.pt")), "nothing was trained"
 
 
 def text_outputs(nb) -> list:

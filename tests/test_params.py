@@ -37,11 +37,44 @@ def test_valid_values_are_converted():
     (dict(eps=[]), ["'eps'", "empty"]),
     (dict(rate=2.0), ["'rate'", "2.0", "<= 1.0"]),
     (dict(flag=1), ["'flag'", "bool"]),
-    (dict(epoch=3), ["unknown", "epoch", "epochs"]),
+    (dict(epoch=3), ["unknown", "epoch", "did you mean 'epochs'"]),
+    (dict(eps=[0.1, 0.1]), ["'eps'", "distinct", "0.1 repeated"]),
+    (dict(eps=[float("inf")]), ["'eps[0]'", "inf", "finite"]),
+    (dict(rate=float("nan")), ["'rate'", "nan", "finite"]),
+    (dict(rate=float("inf")), ["'rate'", "finite"]),
     (dict(name="b", epochs=200), ["'epochs'", "100"]),
 ])
 def test_bad_values_name_parameter_value_and_rule(values, words):
     with pytest.raises(ParameterError) as err:
         check_params(Config, **values)
+    for word in words:
+        assert word in str(err.value)
+
+
+def _namespace(**values):
+    """A notebook's globals after its parameter cells and imports ran."""
+    import math
+    return {"In": [""], "Out": {}, "_": "", "_i1": "x", "get_ipython": print, "math": math,
+            "Config": Config, "check_params": check_params, **values}
+
+
+def test_notebook_check_reads_the_parameters_from_the_globals():
+    from nblib.params import check_notebook
+    config = check_notebook(Config, _namespace(epochs=7, eps=[0.2], device="cpu", cluster="", cache_dir=""))
+    assert config == Config(epochs=7, eps=(0.2,))
+
+
+@pytest.mark.parametrize("values, words", [
+    (dict(epoch=400), ["unknown parameter 'epoch'", "did you mean 'epochs'", "cache_dir", "device"]),
+    (dict(trial=3), ["unknown parameter 'trial'", "this chapter's parameters are"]),
+    (dict(cache_dir=5), ["'cache_dir'", "5", "str"]),
+    (dict(device="gpu"), ["'device'", "'gpu'", "'cuda:N'"]),
+    (dict(cluster="local:0"), ["'cluster'", "N >= 1"]),
+    (dict(eps=[50.0, 50.0]), ["'eps'", "distinct"]),
+])
+def test_notebook_check_refuses_unknown_names_and_bad_runtime_values(values, words):
+    from nblib.params import check_notebook
+    with pytest.raises(ParameterError) as err:
+        check_notebook(Config, _namespace(**values))
     for word in words:
         assert word in str(err.value)

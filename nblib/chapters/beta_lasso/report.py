@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 
 from .experiment import Chapter, RunConfig, split_sizes
 from .nets import make_model, n_params
-from nblib.scorecard import Claim
+from nblib.scorecard import Claim, paired, verdict, with_runs
 from .sparsity import first_layer_maps, spatial_spread, weight_layers
 from nblib.stats import mean_ci
 
@@ -133,12 +133,10 @@ def scorecard(results: list[dict], chapter: Chapter, spreads: dict) -> list[Clai
     sgd, lasso = acc.get("S-FC SGD"), {k: v for k, v in acc.items() if "beta-LASSO" in k}
     if sgd is not None and lasso:
         best_name = max(lasso, key=lambda k: lasso[k].mean())
-        diff = lasso[best_name] - sgd
-        mean, half = mean_ci(diff)
-        verdict = "reproduced" if mean - half > 0 else "not reproduced" if mean + half < 0 else "inconclusive"
+        gain = paired(lasso[best_name], sgd)
         rows.append(Claim("beta-LASSO beats SGD for S-FC (test accuracy)",
                           "students +4.3 to +6.0 points (alpha=1); paper +6.6 (alpha=150)",
-                          f"{best_name}: {mean:+.2f} ± {half:.2f} points ({dataset}, paired by seed)", verdict))
+                          f"{best_name}: {gain.text()} points ({dataset}, paired by seed)", verdict(gain)))
     if "S-FC SGD" in spreads and lasso:
         best_spread = min(v for k, v in spreads.items() if "beta-LASSO" in k)
         ratio = best_spread / spreads["S-FC SGD"]
@@ -146,7 +144,8 @@ def scorecard(results: list[dict], chapter: Chapter, spreads: dict) -> list[Clai
                           "filters 'sparse and more local' (pictures only)",
                           f"spread {spreads['S-FC SGD']:.1f} px with SGD -> {best_spread:.1f} px with beta-LASSO"
                           + (f"; S-LOCAL {spreads['S-LOCAL']:.1f} px" if "S-LOCAL" in spreads else ""),
-                          "reproduced" if ratio < 0.75 else "not reproduced" if ratio > 0.95 else "inconclusive"))
+                          with_runs("reproduced" if ratio < 0.75 else "not reproduced" if ratio > 0.95
+                                    else "inconclusive", len(groups["S-FC SGD"]))))
     fifty = [k for k in lasso if k.endswith("beta=50")]
     if fifty:
         runs = groups[fifty[0]]
@@ -155,16 +154,15 @@ def scorecard(results: list[dict], chapter: Chapter, spreads: dict) -> list[Clai
         rows.append(Claim("Layer 1 becomes sparse, the last layer stays dense (beta=50)",
                           "students' figure 2 (SVHN, CIFAR-10)",
                           f"non-zero share: layer 1 {first.mean():.1%}, last layer {last.mean():.1%}",
-                          "reproduced" if first.mean() < 0.5 and last.mean() > 0.8 else
-                          "inconclusive" if first.mean() < last.mean() else "not reproduced"))
+                          with_runs("reproduced" if first.mean() < 0.5 and last.mean() > 0.8 else
+                                    "inconclusive" if first.mean() < last.mean() else "not reproduced", len(runs))))
     small = [k for k in lasso if not k.endswith("beta=50")]
     if fifty and small:
         best_small = max(small, key=lambda k: acc[k].mean())
-        mean, half = mean_ci(acc[fifty[0]] - acc[best_small])
-        verdict = ("inconclusive" if abs(mean) < half else "reproduced" if mean < 0 else "not reproduced")
+        cost = paired(acc[fifty[0]], acc[best_small])
         rows.append(Claim("Large beta (50) hurts accuracy compared with a small beta (students)",
                           "students: beta=50 48.54 vs beta=1 51.10; paper: beta=50 is its best",
-                          f"beta=50 minus {best_small.split()[-1]}: {mean:+.2f} ± {half:.2f} points", verdict))
+                          f"beta=50 minus {best_small.split()[-1]}: {cost.text()} points", verdict(cost, -1)))
     return rows
 
 

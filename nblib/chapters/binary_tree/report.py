@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .experiment import TreeSweep
-from nblib.scorecard import Claim
+from nblib.scorecard import Claim, ordering, paired, verdict, with_runs
 from nblib.stats import median_quartiles
 
 COLORS = {"OracleNet": "tab:green", "LocalNet": "tab:blue", "WeightNet": "tab:orange", "FCNet": "tab:red"}
@@ -189,14 +189,16 @@ def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
     if 0.0 in sweep.eps:
         v0 = variant_index(sweep, "independent", 0.0)
         ours = "; ".join(f"{a} {fmt_mse(mse[-1, arch[a], v0])}" for a in sweep.archs)
-        order = med[-1, :, v0].argsort().tolist()
         seed_order = [a for a in ("OracleNet", "LocalNet", "WeightNet", "FCNet") if a in arch]
-        same = [sweep.archs[i] for i in order] == seed_order
+        # paired by trial (same theta, data and test set): log10 MSE of the next net minus this one's
+        steps = {(a, b): paired(mse[-1, arch[b], v0].log10(), mse[-1, arch[a], v0].log10())
+                 for a, b in zip(seed_order[:-1], seed_order[1:])}
         rows.append(Claim(
             f"At n_train={n_max}, eps=0 the test MSE orders OracleNet < LocalNet < WeightNet < FCNet "
-            "(seed: one trial; ours: median [quartiles])",
-            "; ".join(f"{a} {seed_4096[a]}" for a in sweep.archs), ours,
-            "reproduced" if same and n_max == 4096 else "inconclusive" if n_max != 4096 else "not reproduced"))
+            "(seed: one trial; ours: median [quartiles], then each step's log10 MSE ratio paired by trial)",
+            "; ".join(f"{a} {seed_4096[a]}" for a in sweep.archs),
+            ours + "; " + "; ".join(f"{b}/{a} {e.text()}" for (a, b), e in steps.items()),
+            ordering(verdict(e) for e in steps.values()) if n_max == 4096 else "inconclusive"))
     local = [arch[a] for a in ("OracleNet", "LocalNet") if a in arch]
     nonlocal_ = [arch[a] for a in ("WeightNet", "FCNet") if a in arch]
     if local and nonlocal_:
@@ -205,14 +207,14 @@ def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
         rows.append(Claim(
             "LocalNet and OracleNet beat WeightNet and FCNet for every n_train and eps",
             "all 21 cells (figure 1)", f"{int(wins.sum())} of {wins.numel()} cells (medians)",
-            "reproduced" if bool(wins.all()) else "not reproduced"))
+            with_runs("reproduced" if bool(wins.all()) else "not reproduced", sweep.trials)))
     if "WeightNet" in arch and len(sweep.n_train) > 1:
         v0 = variant_index(sweep, "independent", sweep.eps[0])
         first, last = med[0, arch["WeightNet"], v0], med[-1, arch["WeightNet"], v0]
         rows.append(Claim(
             f"WeightNet approaches zero error for large n_train (eps={sweep.eps[0]})",
             "0.013 at n=4096", f"{first:.2g} at n={sweep.n_train[0]} -> {last:.2g} at n={n_max}",
-            "reproduced" if last < 0.1 * first and last < 0.05 else "not reproduced"))
+            with_runs("reproduced" if last < 0.1 * first and last < 0.05 else "not reproduced", sweep.trials)))
     if 0.3 in sweep.eps:
         v3 = variant_index(sweep, "independent", 0.3)
         threshold = 0.05
@@ -227,7 +229,7 @@ def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
             f"At eps=0.3 the local nets reach low error within hundreds of examples, "
             f"the others need >= 2048 (ours: first n_train with median MSE < {threshold})",
             "local: hundreds; WeightNet, FCNet: >= 2048", ours,
-            "reproduced" if fast and slow else "not reproduced"))
+            with_runs("reproduced" if fast and slow else "not reproduced", sweep.trials)))
     scores = structure_scores(cells, sweep, sweep.eps[0]) if {"WeightNet", "LocalNet"} <= set(arch) else {}
     if scores:
         loc, shr = (median_quartiles(scores[k][-1])[0] for k in ("WeightNet locality", "LocalNet sharing"))
@@ -235,5 +237,6 @@ def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
             f"With enough data both learn the true first-layer weights (n_train={n_max}, eps={sweep.eps[0]})",
             "histograms close to theta at n=4096 (one trial)",
             f"WeightNet locality {loc:.2f}, LocalNet sharing {shr:.2f} (medians of {sweep.trials}; 1 = exact)",
-            "reproduced" if loc > 0.9 and shr > 0.95 else "inconclusive" if loc > 0.5 else "not reproduced"))
+            with_runs("reproduced" if loc > 0.9 and shr > 0.95 else "inconclusive" if loc > 0.5
+                      else "not reproduced", sweep.trials)))
     return rows

@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .experiment import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
-from nblib.scorecard import Claim
+from nblib.scorecard import Claim, Effect, ordering, paired, verdict
 from nblib.stats import mean_ci, t_quantile
 
 NAMES = {(False, False): "none", (True, False): "WS", (False, True): "AL", (True, True): "WS+AL"}
@@ -59,18 +59,21 @@ def table_1(results: dict) -> str:
     return "\n".join(rows)
 
 
-def effects(results: dict) -> dict[str, dict[str, tuple[float, float]]]:
-    """Per architecture: gain from WS alone, AL alone, both, and their interaction (final epoch)."""
+def paired_effects(results: dict) -> dict[str, dict[str, Effect]]:
+    """Per architecture: gain from WS alone, AL alone, both, and their interaction (final epoch),
+    paired by run: run r of every model trains and tests on the same draw of pairs."""
     out = {}
     for arch in ARCHS:
         acc = {NAMES[v]: final(results[(arch, *v)]) for v in VARIANTS}
-        interaction = acc["WS+AL"] - acc["WS"] - acc["AL"] + acc["none"]  # runs are independent draws
-        n = len(acc["none"])
-        se = math.sqrt(sum(a.var().item() / n for a in acc.values()))
-        out[arch] = {"WS": diff_ci(acc["WS"], acc["none"]), "AL": diff_ci(acc["AL"], acc["none"]),
-                     "WS+AL": diff_ci(acc["WS+AL"], acc["none"]),
-                     "interaction": (interaction.mean().item(), t_quantile(4 * n - 4) * se)}
+        out[arch] = {"WS": paired(acc["WS"], acc["none"]), "AL": paired(acc["AL"], acc["none"]),
+                     "WS+AL": paired(acc["WS+AL"], acc["none"]),
+                     "interaction": paired(acc["WS+AL"] - acc["WS"], acc["AL"] - acc["none"])}
     return out
+
+
+def effects(results: dict) -> dict[str, dict[str, tuple[float, float]]]:
+    """`paired_effects` as (mean, 95% half-width) pairs."""
+    return {a: {k: (e.mean, e.half) for k, e in by.items()} for a, by in paired_effects(results).items()}
 
 
 def effects_figure(results: dict) -> Figure:
@@ -126,44 +129,45 @@ def sweep_figure(sweep: dict, sizes: tuple[int, ...]) -> Figure:
 
 
 def scorecard(results: dict) -> list[Claim]:
-    means = {k: final(r).mean().item() for k, r in results.items()}
-    eff = effects(results)
+    """The seed's claims, each graded by the shared rule on paired intervals (run r of every model
+    uses the same draw of pairs)."""
+    eff = paired_effects(results)
     rows = []
-    conv_best = all(means[("conv", *v)] >= max(means[(a, *v)] for a in ARCHS) for v in VARIANTS)
+    leads = {(v, a): paired(final(results[("conv", *v)]), final(results[(a, *v)]))
+             for v in VARIANTS for a in ARCHS if a != "conv"}
     rows.append(Claim("The ConvNet is the best architecture for every combination",
                       "conv first in all 4 columns of Table 1",
-                      "; ".join(f"{NAMES[v]}: " + ", ".join(f"{a} {means[(a, *v)]:.3f}" for a in ARCHS) for v in VARIANTS),
-                      "reproduced" if conv_best else "not reproduced"))
+                      "conv lead (points, paired): " + "; ".join(
+                          f"{NAMES[v]}: over {a} {e.text(100, 1)}" for (v, a), e in leads.items()),
+                      ordering(verdict(e) for e in leads.values())))
     gain = {a: eff[a]["WS+AL"] for a in ARCHS}
-    top = max(gain, key=lambda a: gain[a][0])
+    deep_over = {a: paired(final(results[("deep", True, True)]) - final(results[("deep", False, False)]),
+                           final(results[(a, True, True)]) - final(results[(a, False, False)]))
+                 for a in ARCHS if a != "deep"}
     rows.append(Claim("Deep FC gains most from the two techniques together",
                       "+8.81 points (shallow +1.81, conv +5.25)",
-                      "; ".join(f"{a} {100 * m:+.1f} ± {100 * h:.1f}" for a, (m, h) in gain.items()),
-                      "reproduced" if top == "deep" else "not reproduced"))
-    al_minus_ws = {a: diff_ci(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
+                      "gain: " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in gain.items())
+                      + "; deep's gain minus: " + "; ".join(f"{a}'s {e.text(100, 1)}" for a, e in deep_over.items()),
+                      ordering(verdict(e) for e in deep_over.values())))
+    al_minus_ws = {a: paired(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
     rows.append(Claim("The auxiliary loss helps more than weight sharing",
                       "AL gains 1.1-7.6 points, WS 0.5-3.2",
-                      "AL − WS: " + "; ".join(f"{a} {100 * m:+.1f} ± {100 * h:.1f}" for a, (m, h) in al_minus_ws.items()),
-                      _verdict(al_minus_ws.values())))
+                      "AL − WS: " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in al_minus_ws.items()),
+                      ordering(verdict(e) for e in al_minus_ws.values())))
     inter = {a: eff[a]["interaction"] for a in ARCHS}
     seed_inter = {a: 100 * (t[3] - t[1] - t[2] + t[0]) for a, t in SEED_TABLE.items()}
-    negative = [a for a, (m, h) in inter.items() if m + h < 0]
-    positive = [a for a, (m, h) in inter.items() if m - h > 0]
+    graded = [verdict(e, -1) for e in inter.values()]
     rows.append(Claim("The gains are not additive (both < WS + AL)",
                       "e.g. conv: WS +1.2, AL +5.2, both +5.3; interaction (both − WS − AL + none) "
                       + ", ".join(f"{a} {v:+.1f}" for a, v in seed_inter.items()),
-                      "interaction " + "; ".join(f"{a} {100 * m:+.1f} ± {100 * h:.1f}" for a, (m, h) in inter.items()),
-                      "reproduced" if len(negative) >= 2 else "not reproduced" if positive else "inconclusive"))
+                      "interaction " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in inter.items()),
+                      "reproduced" if graded.count("reproduced") >= 2 else
+                      "not reproduced" if "not reproduced" in graded else "inconclusive"))
     return rows
 
 
-def _verdict(differences) -> str:
-    """A claim that a difference is positive for every architecture, from (mean, 95% half-width)
-    pairs: reproduced when every interval is above zero, not reproduced when one is below."""
-    differences = list(differences)
-    if all(m - h > 0 for m, h in differences):
-        return "reproduced"
-    return "not reproduced" if any(m + h < 0 for m, h in differences) else "inconclusive"
+def effect_pair(e: Effect) -> tuple[float, float]:
+    return e.mean, e.half
 
 
 def _side(mean: float, half: float, above: str, below: str, within: str = "within noise") -> str:
@@ -180,7 +184,7 @@ def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
     inflation = torch.cat([best_on_test(r) - final(r) for r in results.values()]).mean().item()
     claims = {c.claim: c for c in scorecard(results)}
     conv_best, deep_most = (claims[k].verdict for k in list(claims)[:2])
-    al_ws = {a: diff_ci(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
+    al_ws = {a: effect_pair(paired(final(results[(a, False, True)]), final(results[(a, True, False)]))) for a in ARCHS}
     al_text = ", ".join(f"{a}: {_side(m, h, 'AL ahead', 'WS ahead')} ({100 * m:+.1f} ± {100 * h:.1f})"
                         for a, (m, h) in al_ws.items())
     inter = {a: e["interaction"] for a, e in effects(results).items()}
@@ -204,7 +208,7 @@ def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
         f"**What this run says** ({runs} runs per model). Measured the seed's way (best epoch on the test "
         f"set), {len(gaps) - len(off)} of the {len(gaps)} cells of the seed's Table 1 are within noise of "
         f"ours ({off_text}). Picking the epoch on the test set adds {100 * inflation:.1f} points on average. "
-        f"The scorecard's verdicts, both decided on means: the ConvNet best in every column, {conv_best}; "
+        f"The scorecard's verdicts, decided pair by pair on paired intervals: the ConvNet best in every column, {conv_best}; "
         f"the deep FC net gaining most from the two techniques together, {deep_most}. The auxiliary loss against weight sharing, per "
         f"architecture (points, 95% interval): {al_text}. Interactions (both − WS − AL + none): "
         f"{inter_text}. A ±{100 * half:.1f}-point interval comes from {runs} runs per model; halving it "
