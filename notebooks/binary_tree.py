@@ -128,7 +128,8 @@ wall_seconds = time.perf_counter() - start
 # ## Test error against the number of examples
 #
 # Median test MSE over trials (band: quartiles; dots: single trials). The slider chooses
-# $\varepsilon$.
+# $\varepsilon$. The seed's Figure 1 plots the *mean* over its trials; we plot the median,
+# because single trials spread over orders of magnitude and a mean follows the worst of them.
 
 # %%
 figure_slider([(f"{e}", report.mse_figure(cells, sweep, e)) for e in sweep.eps], "label noise eps")
@@ -149,6 +150,7 @@ display(Markdown(report.mse_findings(cells, sweep, sweep.eps[0])))
 # %%
 if sweep.constant_noise_eps > 0:
     display(report.noise_bug_figure(cells, sweep))
+    display(Markdown(report.noise_bug_findings(cells, sweep)))
 
 # %% [markdown]
 # ## Did the nets learn the missing structure?
@@ -168,7 +170,9 @@ figure_slider([(f"{n}", report.histogram_figure(cells, sweep, n, eps=sweep.eps[0
 # One number per trial for the same question, over all trials: WeightNet's largest share of
 # first-layer weight energy on one aligned pair $(w_{2s}, w_{2s+1})$ (1 = local; any $s$ is
 # as good as $s = 0$, it only relabels the units cyclically), and the mean $|\cos|$ between
-# LocalNet's pairs and $(\theta_{11}, \theta_{12})$ (1 = shared).
+# LocalNet's pairs and $(\theta_{11}, \theta_{12})$ (1 = shared). The cosine ignores
+# magnitudes, and tanh is not scale-free, so the scorecard also gives LocalNet's scale error:
+# the median over units of $|\,\|w_i\| / \|\theta_1\| - 1|$ (0 = every unit has $\theta$'s size).
 
 # %%
 report.structure_figure(cells, sweep, sweep.eps[0])

@@ -149,3 +149,44 @@ def test_findings_follow_the_medians():
     assert "lower medians than both nets without it at 2 of 2 sizes" in text
     assert "WeightNet's median goes from 2 at n_train = 64 to 0.1 at 128" in text
     assert "up to 0.5 orders of magnitude" in text  # quartiles of (0.5, 1, 4): 0.75, 2.5
+
+
+def _cells(levels, trials, variants=1, spread=(0.5, 1.0, 4.0)):
+    """Fake results: test MSE (A, V, T) = level x a per-trial factor shared by all nets (one theta per trial)."""
+    factor = torch.tensor(spread[:trials])
+    theta = torch.ones(trials, bt.DEPTH, 2)
+    return {n: {"test_mse": torch.tensor(v)[:, None, None] * factor * torch.ones(1, variants, 1), "theta": theta,
+                "first_layer": {"WeightNet": torch.ones(variants, trials, 64),
+                                "LocalNet": torch.ones(variants, trials, 32, 2)}}
+            for n, v in levels.items()}
+
+
+def test_local_beats_nonlocal_is_graded_per_cell_on_paired_trials():
+    from nblib.chapters.binary_tree import report
+    sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.1,), constant_noise_eps=0.0, trials=3)
+    clear = _cells({64: [1e-3, 1e-2, 2.0, 1.0], 128: [1e-4, 1e-3, 0.1, 0.5]}, 3)
+    row = [c for c in report.scorecard(clear, sweep) if c.claim.startswith("LocalNet and OracleNet")][0]
+    assert row.verdict == "reproduced" and "8 won, 0 lost" in row.ours  # 2 cells x 4 pairs
+    flipped = _cells({64: [1e-3, 1e-2, 2.0, 1.0], 128: [1e-4, 1.0, 0.1, 0.5]}, 3)  # LocalNet worse at 128
+    row = [c for c in report.scorecard(flipped, sweep) if c.claim.startswith("LocalNet and OracleNet")][0]
+    assert row.verdict == "not reproduced" and "2 lost" in row.ours
+    one = bt.TreeSweep(n_train=(64, 128), eps=(0.1,), constant_noise_eps=0.0, trials=1)
+    assert all(c.verdict == "inconclusive" for c in report.scorecard(_cells(
+        {64: [1e-3, 1e-2, 2.0, 1.0], 128: [1e-4, 1e-3, 0.1, 0.5]}, 1), one))
+
+
+def test_the_noise_bug_has_a_conclusion_from_paired_trials():
+    from nblib.chapters.binary_tree import report
+    sweep = bt.TreeSweep(n_train=(64,), eps=(0.3,), constant_noise_eps=0.3, trials=3)
+    cells = _cells({64: [1e-3, 1e-2, 2.0, 1.0]}, 3, variants=2)
+    cells[64]["test_mse"][:, 1] *= 10  # the constant offset: ten times the error of independent noise
+    text = report.noise_bug_findings(cells, sweep)
+    assert "OracleNet 10x (95% interval 10x to 10x: higher)" in text and "3 trials" in text
+
+
+def test_sharing_counts_magnitudes_too():
+    from nblib.chapters.binary_tree import report
+    theta1 = torch.tensor([[0.6, 1.2]])
+    w = torch.stack([theta1[0] * 1.25, -theta1[0] * 1.25, theta1[0]])[None]  # right direction, 2 of 3 too large
+    assert torch.allclose(report.localnet_sharing(w, theta1), torch.tensor([1.0]))  # the cosine cannot tell
+    assert torch.allclose(report.localnet_scale_error(w, theta1), torch.tensor([0.25]))

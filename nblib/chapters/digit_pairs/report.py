@@ -7,9 +7,10 @@ import torch
 from matplotlib.figure import Figure
 
 from .experiment import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
-from nblib.scorecard import Claim, Effect, ordering, paired, verdict
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, verdict
 from nblib.stats import mean_ci, t_quantile
 
+DIGIT_LEVEL = 0.90  # the seed: "the convolutional pipes easily achieve more than 90% accuracy on the auxiliary task"
 NAMES = {(False, False): "none", (True, False): "WS", (False, True): "AL", (True, True): "WS+AL"}
 
 
@@ -163,6 +164,19 @@ def scorecard(results: dict) -> list[Claim]:
                       "interaction " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in inter.items()),
                       "reproduced" if graded.count("reproduced") >= 2 else
                       "not reproduced" if "not reproduced" in graded else "inconclusive"))
+    shallow_over_deep = paired(final(results[("shallow", False, False)]), final(results[("deep", False, False)]))
+    seed_gap = SEED_TABLE["shallow"][0] - SEED_TABLE["deep"][0]
+    rows.append(Claim("With no technique the shallow FC net slightly beats the deep one",
+                      f"shallow {SEED_TABLE['shallow'][0]:.4f} vs deep {SEED_TABLE['deep'][0]:.4f} "
+                      f"({100 * seed_gap:+.2f} points)",
+                      f"shallow − deep: {shallow_over_deep.text(100, 1)} points (paired)",
+                      verdict(shallow_over_deep, seed_effect=seed_gap)))
+    digits = {NAMES[v]: effect(results[("conv", *v)]["test_digit_acc"][-1] - DIGIT_LEVEL)
+              for v in VARIANTS if v[1]}
+    rows.append(Claim("The ConvNet pipes easily exceed 90% accuracy on the auxiliary (digit) task",
+                      "'more than 90%' (no number)",
+                      "conv digit accuracy − 90%: " + "; ".join(f"{k} {e.text(100, 1)} points" for k, e in digits.items()),
+                      ordering(verdict(e) for e in digits.values())))
     return rows
 
 
