@@ -113,9 +113,10 @@ _IPYTHON = {"In", "Out"}
 
 def notebook_values(namespace: Mapping) -> dict:
     """The names a notebook's parameter cells may have set: globals holding plain values
-    (numbers, strings, lists, dicts, None), without IPython's own and private names."""
+    (numbers, strings, lists, dicts, None), without IPython's own, private names and the paths
+    papermill injects with --inject-paths."""
     return {name: value for name, value in namespace.items()
-            if not name.startswith("_") and name not in _IPYTHON and isinstance(value, _PLAIN)}
+            if not name.startswith(("_", "PAPERMILL_")) and name not in _IPYTHON and isinstance(value, _PLAIN)}
 
 
 def check_notebook(config_cls, namespace: Mapping):

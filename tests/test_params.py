@@ -60,7 +60,8 @@ def _namespace(**values):
 
 def test_notebook_check_reads_the_parameters_from_the_globals():
     from nblib.params import check_notebook
-    config = check_notebook(Config, _namespace(epochs=7, eps=[0.2], device="cpu", cluster="", cache_dir=""))
+    config = check_notebook(Config, _namespace(epochs=7, eps=[0.2], device="cpu", cluster="", cache_dir="",
+                                               PAPERMILL_INPUT_PATH="in.ipynb"))
     assert config == Config(epochs=7, eps=(0.2,))
 
 
