@@ -190,10 +190,8 @@ display(Markdown(markdown_table(claims)))
 # ## Provenance
 #
 # Everything above comes from one run of the committed code with the parameters printed
-# below; training took {glue:text}`training_minutes` minutes on the device named there. The seed's setting is
-# 7 sizes × 3 noise levels, the epoch schedule 800 … 200, batch 32 and "multiple" trials, and
-# the published chapter runs exactly that, with 10 trials per cell (plus the constant-noise
-# variant). A run with `epoch_scale < 1`, or fewer sizes or trials, is a reduced run. This
+# below; training took {glue:text}`training_minutes` minutes on the device named there.
+# {glue:text}`setting` A run with `epoch_scale < 1`, or fewer sizes or trials, is a reduced run. This
 # study needs no GPU: more trials are the way to narrower intervals
 # (`papermill notebooks/binary_tree.ipynb out.ipynb -p trials 50`).
 
@@ -207,4 +205,5 @@ print(f"training time of the sweep: {training_seconds:.0f} s (sum over n_train c
 print("  per n_train (s):", {n: round(c["seconds"], 1) for n, c in cells.items()})
 print(f"this execution: {wall_seconds:.0f} s (cells found in the cache are loaded, not retrained)")
 glue("training_minutes", f"{training_seconds / 60:.0f}", display=False)
+glue("setting", report.setting(sweep), display=False)
 runner.close()

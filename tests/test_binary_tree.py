@@ -190,3 +190,10 @@ def test_sharing_counts_magnitudes_too():
     w = torch.stack([theta1[0] * 1.25, -theta1[0] * 1.25, theta1[0]])[None]  # right direction, 2 of 3 too large
     assert torch.allclose(report.localnet_sharing(w, theta1), torch.tensor([1.0]))  # the cosine cannot tell
     assert torch.allclose(report.localnet_scale_error(w, theta1), torch.tensor([0.25]))
+
+
+def test_the_setting_sentence_says_what_was_reduced():
+    from nblib.chapters.binary_tree import report
+    assert report.setting(bt.TreeSweep(trials=10)).startswith("This run is the seed's setting")
+    reduced = report.setting(bt.TreeSweep(n_train=(64, 128), epoch_scale=0.02, trials=2))
+    assert "NOT the seed's setting" in reduced and "epoch_scale 0.02 (seed: 1.0)" in reduced

@@ -117,3 +117,9 @@ def test_findings_decide_every_comparison_from_its_interval():
     assert "shallow: within noise" in text and "deep: AL ahead" in text and "conv: AL ahead" in text
     assert "conv WS+AL: 500→1000 within noise (+0.0" in text and "deep none: 500→1000 higher" in text
     assert "(10 runs per model)" in text
+
+
+def test_the_setting_sentence_says_what_was_reduced():
+    from nblib.chapters.digit_pairs import report
+    assert report.setting(dp.Chapter()).startswith("Table 1 here is the seed's protocol")
+    assert "runs 2 (seed: 10)" in report.setting(dp.Chapter(n_pairs=100, runs=2, epochs=2))

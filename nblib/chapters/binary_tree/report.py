@@ -6,7 +6,7 @@ import math
 import torch
 from matplotlib.figure import Figure
 
-from .experiment import TreeSweep
+from .experiment import SEED_EPOCHS, TreeSweep
 from nblib.scorecard import Claim, ordering, paired, verdict, with_runs
 from nblib.stats import median_quartiles
 
@@ -284,3 +284,18 @@ def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
             with_runs("reproduced" if loc > 0.9 and shr > 0.95 and scale < 0.1 else "inconclusive" if loc > 0.5
                       else "not reproduced", sweep.trials)))
     return rows
+
+
+def setting(sweep: TreeSweep) -> str:
+    """One sentence: is this run the seed's setting, or what was reduced or changed."""
+    seed = TreeSweep()
+    differs = [f"{name} {getattr(sweep, name)} (seed: {getattr(seed, name)})"
+               for name in ("n_train", "eps", "epoch_scale", "batch_size", "lr", "lr_drop", "n_test", "archs")
+               if getattr(sweep, name) != getattr(seed, name)]
+    trials = f"{sweep.trials} trials per cell (the seed: \"multiple\")"
+    extra = (f", plus the seed code's constant-offset noise at eps = {sweep.constant_noise_eps}"
+             if sweep.constant_noise_eps > 0 else "")
+    if not differs:
+        return (f"This run is the seed's setting ({len(SEED_EPOCHS)} sizes × 3 noise levels, epochs 800 … 200, "
+                f"batch 32, Adam 1e-3 → 1e-4) with {trials}{extra}.")
+    return f"This run is NOT the seed's setting: {'; '.join(differs)}; with {trials}{extra}."

@@ -230,3 +230,15 @@ def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
         f"Size sweep, final test accuracy between neighbouring sizes (Welch 95%): " + "; ".join(steps)
         + f". The mean gap between {best_label} and {worst_label} is "
         + ", ".join(f"{g:.1f}" for g in gap) + f" points at {', '.join(map(str, sizes))} pairs.")
+
+
+def setting(chapter) -> str:
+    """One sentence: is Table 1 here the seed's protocol, or what was reduced or changed."""
+    seed = {"n_pairs": 1000, "runs": 10, "epochs": 50, "batch_size": 100, "lr": 1e-3}
+    differs = [f"{k} {getattr(chapter, k)} (seed: {v})" for k, v in seed.items() if getattr(chapter, k) != v]
+    sweep = (f"; the size sweep: {', '.join(map(str, chapter.sweep_sizes))} pairs with {chapter.sweep_runs} runs "
+             "per size (beyond the seed)")
+    if not differs:
+        return ("Table 1 here is the seed's protocol (1000 pairs, 10 runs per model, 50 epochs, Adam 1e-3, "
+                f"batch 100) on the complete MNIST{sweep}.")
+    return f"Table 1 here is NOT the seed's protocol: {'; '.join(differs)}{sweep}."
