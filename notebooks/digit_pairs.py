@@ -120,8 +120,9 @@ figure_slider([(f"{a} {report.NAMES[(s, x_)]}", report.curves_figure(results[(a,
 # ## Effect sizes
 #
 # Gain in final-epoch test accuracy over the same architecture without either technique,
-# with 95% intervals paired by run (run r of every model uses the same draw of pairs); "interaction" is (WS+AL) − WS − AL + none: zero when the
-# gains add up, negative when together they give less than the sum.
+# with 95% intervals paired by run (run r of every model uses the same draw of pairs);
+# "interaction" is (WS+AL) − WS − AL + none: zero when the gains add up, negative when
+# together they give less than the sum.
 
 # %%
 report.effects_figure(results)
@@ -158,11 +159,9 @@ display(Markdown(report.findings(results, sweep, sizes)))
 # %% [markdown]
 # ## Provenance
 #
-# The published chapter runs the seed's protocol exactly (1000 pairs, 50 epochs, 10 runs
-# per model, Adam 1e-3, batch 100) on the complete MNIST, plus the size sweep with 3 runs per
-# size (`book/params/digit_pairs.yaml`); training took {glue:text}`training_minutes` minutes on
-# the machine described below (with its measured CPU matmul speed, to compare machines) and the
-device named there.
+# {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
+# described below (with its measured CPU matmul speed, to compare machines) and the device
+# named there; the published chapter's parameters are in `book/params/digit_pairs.yaml`.
 
 # %%
 # Machine-dependent cell: hardware and wall times of this run.
@@ -177,4 +176,5 @@ print(f"training time: {seconds / 60:.1f} min = Table 1 {sum(table_seconds.value
 print("  Table 1 per model (s):", table_seconds)
 print(f"this execution: {wall_seconds:.0f} s for the 12 models (cached models are loaded, not retrained)")
 glue("training_minutes", f"{seconds / 60:.0f}", display=False)
+glue("setting", report.setting(chapter), display=False)
 runner.close()
