@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from nblib.stats import mean_ci
+from nblib.stats import mean_ci, t_quantile
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 LEVEL = 0.95
@@ -52,6 +52,18 @@ def paired(a: torch.Tensor, b: torch.Tensor) -> Effect:
     if a.shape != b.shape:
         raise ValueError(f"paired runs need the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     return effect(a - b)
+
+
+def unpaired(a: torch.Tensor, b: torch.Tensor) -> Effect:
+    """The effect mean(a) - mean(b) for independent sets of runs: Welch's 95% interval."""
+    a, b = (torch.as_tensor(x, dtype=torch.float64).flatten() for x in (a, b))
+    n = min(len(a), len(b))
+    if n < 2:
+        return Effect((a.mean() - b.mean()).item(), math.nan, n)
+    va, vb = a.var().item() / len(a), b.var().item() / len(b)
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else 1
+    return Effect((a.mean() - b.mean()).item(), t_quantile(max(1, int(dof))) * se, n)
 
 
 def effect(differences: torch.Tensor) -> Effect:

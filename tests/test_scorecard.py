@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from nblib.scorecard import RULE, Effect, effect, ordering, paired, verdict, with_runs
+from nblib.scorecard import RULE, Effect, effect, ordering, paired, unpaired, verdict, with_runs
 
 from conftest import ROOT
 
@@ -31,14 +31,21 @@ def test_one_run_gives_no_interval_and_a_tie_no_win():
     assert with_runs("reproduced", 1) == "inconclusive" and with_runs("not reproduced", 3) == "not reproduced"
 
 
-def test_paired_intervals_are_narrower_than_unpaired_when_runs_share_their_draw():
+def test_paired_and_unpaired_intervals_give_different_verdicts_when_runs_share_their_draw():
     gen = torch.Generator().manual_seed(0)
-    draw = torch.randn(10, generator=gen)  # a per-run offset both models share
+    draw = torch.randn(10, generator=gen)  # a per-run offset both models share (the same data draw)
     a, b = 0.8 + draw + 0.01 * torch.randn(10, generator=gen), 0.79 + draw
-    assert paired(a, b).half < 0.1 < effect(a - a.mean() + b - b.mean()).half
-    assert verdict(paired(a, b)) == "reproduced"
+    assert verdict(paired(a, b)) == "reproduced" and paired(a, b).half < 0.02
+    assert verdict(unpaired(a, b)) == "inconclusive" and unpaired(a, b).half > 0.5
+    assert abs(paired(a, b).mean - unpaired(a, b).mean) < 1e-12
     with pytest.raises(ValueError, match="same shape"):
         paired(a, b[:5])
+
+
+def test_clear_win_clear_loss_overlap():
+    win, loss = torch.tensor([1.0, 1.1, 0.9, 1.05]), torch.tensor([-1.0, -1.1, -0.9, -1.05])
+    overlap = torch.tensor([0.5, -0.4, 0.3, -0.2])
+    assert [verdict(effect(x)) for x in (win, loss, overlap)] == ["reproduced", "not reproduced", "inconclusive"]
 
 
 def test_an_ordering_is_checked_pair_by_pair():

@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .experiment import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
-from nblib.scorecard import Claim, Effect, effect, ordering, paired, verdict
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, unpaired, verdict
 from nblib.stats import mean_ci, t_quantile
 
 DIGIT_LEVEL = 0.90  # the seed: "the convolutional pipes easily achieve more than 90% accuracy on the auxiliary task"
@@ -26,10 +26,8 @@ def best_on_test(result: dict) -> torch.Tensor:
 
 def diff_ci(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
     """Mean of a - b for independent runs, and the half-width of its 95% Welch interval."""
-    va, vb = a.var() / len(a), b.var() / len(b)
-    se = math.sqrt(va + vb)
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1)) if se > 0 else 1
-    return (a.mean() - b.mean()).item(), t_quantile(max(1, int(dof))) * se
+    e = unpaired(a, b)
+    return e.mean, e.half
 
 
 def seed_gaps(results: dict) -> dict[tuple, tuple[float, float]]:
