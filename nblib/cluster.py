@@ -79,16 +79,22 @@ def reads(config) -> tuple[str, ...]:
     return tuple(method()) if method is not None else ()
 
 
-def run_key(fn: Callable, config, device_type: str, data: dict[str, str] | None = None) -> dict:
+def task_code(fn: Callable) -> str:
+    """The hash of the source a task reaches (its module's nblib imports, and device handling)."""
+    return code_hash(fn.__module__, "nblib.device")
+
+
+def run_key(fn: Callable, config, device_type: str, data: dict[str, str] | None = None,
+            code: str | None = None) -> dict:
     """Everything a run's result depends on, the cache key: the function and the source of the
-    code it reaches (`nblib.fingerprint.code_hash`), its configuration, the fingerprint of every
+    code it reaches (`code`, default `task_code(fn)`), its configuration, the fingerprint of every
     dataset it reads (`data`: name -> `nblib.data.fingerprint`), torch's version, the device type
     and the default dtype. Change any of them and the old result is simply not found."""
     data = data or {}
     missing = [name for name in reads(config) if name not in data]
     if missing:
         raise ValueError(f"run_key: no fingerprint for {missing} (read by {config!r})")
-    return {"task": f"{fn.__module__}.{fn.__qualname__}", "code": code_hash(fn.__module__, "nblib.device"),
+    return {"task": f"{fn.__module__}.{fn.__qualname__}", "code": code or task_code(fn),
             "config": dataclasses.asdict(config), "data": {name: data[name] for name in reads(config)},
             "torch": torch.__version__, "device": device_type, "dtype": str(torch.get_default_dtype())}
 
@@ -247,8 +253,8 @@ class Runner:
         Every dataset a run reads is found and fingerprinted first (nothing trains if one is
         missing); the cache key is `run_key` (code, configuration, data, torch, device, dtype)."""
         device_type = torch.device(self.device).type
-        data = self.data([name for c in configs for name in reads(c)])
-        keys = [run_key(fn, c, device_type, data) for c in configs]
+        data, code = self.data([name for c in configs for name in reads(c)]), task_code(fn)
+        keys = [run_key(fn, c, device_type, data, code) for c in configs]
         name = task_name(fn)
         results = [cache.load(name, key) for key in keys]
         missing = [i for i, r in enumerate(results) if r is None]

@@ -35,7 +35,7 @@ def source_file(module: str, root: Path | None = None) -> Path | None:
     return None
 
 
-def _imports(module: str, path: Path) -> set[str]:
+def nblib_imports(module: str, path: Path) -> set[str]:
     """The nblib modules (and candidate submodules) that `module`'s source imports."""
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
     found = set()
@@ -69,7 +69,7 @@ def dependencies(*modules: str, root: Path | None = None) -> list[str]:
         if path is None:  # a name imported from a module, not a module
             continue
         seen.add(name)
-        todo.extend(_imports(name, path))
+        todo.extend(nblib_imports(name, path))
     return sorted(seen)
 
 

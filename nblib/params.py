@@ -106,7 +106,7 @@ def _refuse_unknown(values, known: list[str]) -> None:
 
 
 # Parameters of every chapter that say where and how it runs, not what it computes.
-RUNTIME = {"cache_dir": str, "device": str, "cluster": str}
+RUNTIME = ("cache_dir", "device", "cluster")
 _PLAIN = (bool, int, float, str, list, tuple, dict, type(None))
 _IPYTHON = {"In", "Out"}
 
@@ -130,16 +130,11 @@ def check_notebook(config_cls, namespace: Mapping):
     values = notebook_values(namespace)
     fields = [f.name for f in dataclasses.fields(config_cls)]
     _refuse_unknown(values, fields + list(RUNTIME))
-    for name, kind in RUNTIME.items():
-        if name in values:
-            _coerce(name, values[name], kind)
     from nblib.cache import check_cache_dir
     from nblib.cluster import parse_cluster
     from nblib.device import check_device_name
-    if "device" in values:
-        check_device_name(values["device"])
-    if "cluster" in values:
-        parse_cluster(values["cluster"])
-    if "cache_dir" in values:
-        check_cache_dir(values["cache_dir"])
+    checks = {"cache_dir": check_cache_dir, "device": check_device_name, "cluster": parse_cluster}
+    for name in RUNTIME:  # each check also refuses a value of the wrong type, naming the parameter
+        if name in values:
+            checks[name](values[name])
     return check_params(config_cls, **{k: v for k, v in values.items() if k in fields})

@@ -90,6 +90,11 @@ def verdict(e: Effect, direction: int = 1, seed_effect: float | None = None) -> 
     return "inconclusive"
 
 
+def side(e: Effect, above: str, below: str, within: str = "within noise") -> str:
+    """The rule's reading of an effect in words: which side of zero its interval lies on."""
+    return {"reproduced": above, "not reproduced": below}.get(verdict(e), within)
+
+
 def ordering(verdicts) -> str:
     """An ordering claim from its pairwise verdicts."""
     verdicts = list(verdicts)

@@ -3,7 +3,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from nblib import data, fingerprint
 from nblib.cache import ResultCache
@@ -40,7 +39,7 @@ def test_dependencies_follow_imports_and_leave_out_presentation():
 def test_code_hash_changes_with_the_code_a_run_reaches(copy):
     before = fingerprint.code_hash(EXPERIMENT, root=copy)
     assert before == fingerprint.code_hash(EXPERIMENT)  # same sources, same hash, wherever they are
-    edit(copy, "nblib.chapters.binary_tree.report", "import math", "import math  # edited")
+    edit(copy, "nblib.chapters.binary_tree.report", "import torch", "import torch  # edited")
     edit(copy, "nblib.scorecard", "VERDICTS =", "VERDICTS  =")
     assert fingerprint.code_hash(EXPERIMENT, root=copy) == before  # presentation: nothing to retrain
     edit(copy, EXPERIMENT, "ys.append(clean + eps * noise)", "ys.append(clean + 2 * eps * noise)")
@@ -62,7 +61,7 @@ def test_a_code_change_is_never_answered_from_the_cache(copy, tmp_path, monkeypa
     runner.map(bt.train, bt.cells(TINY), cache)
     assert len(list(cache.root.iterdir())) == 1
     monkeypatch.setattr(fingerprint, "ROOT", copy)
-    edit(copy, "nblib.chapters.binary_tree.report", "import math", "import math  # edited")
+    edit(copy, "nblib.chapters.binary_tree.report", "import torch", "import torch  # edited")
     runner.map(bt.train, bt.cells(TINY), cache)
     assert len(list(cache.root.iterdir())) == 1  # a report edit retrains nothing
     edit(copy, EXPERIMENT, "ys.append(clean + eps * noise)", "ys.append(clean + 2 * eps * noise)")

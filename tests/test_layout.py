@@ -1,28 +1,19 @@
 """nblib is two places: the core (nblib/*.py) and the chapters (nblib/chapters/<chapter>/).
 Imports go from chapters to the core only: the core never imports a chapter, and no chapter
 imports another."""
-import ast
-
 import pytest
 
 from conftest import ROOT
+from nblib.fingerprint import nblib_imports
 
 NBLIB = ROOT / "nblib"
 CHAPTERS = sorted(p.name for p in (NBLIB / "chapters").iterdir() if (p / "__init__.py").exists())
 
 
 def imported_modules(path):
-    """Absolute names of the modules a file imports (relative imports resolved)."""
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    names = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
-            module = ".".join(filter(None, [base, node.module]))
-            names += [module] + [f"{module}.{a.name}" for a in node.names]
-    return names
+    """The nblib modules a file imports (relative imports resolved), read by nblib's own parser."""
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return sorted(nblib_imports(module.removesuffix(".__init__"), path))
 
 
 def test_there_are_chapters_and_core_modules():

@@ -1,13 +1,12 @@
 """Figures, learned-structure scores and the scorecard of the binary-tree chapter."""
 from __future__ import annotations
 
-import math
 
 import torch
 from matplotlib.figure import Figure
 
 from .experiment import SEED_EPOCHS, TreeSweep
-from nblib.scorecard import Claim, ordering, paired, verdict, with_runs
+from nblib.scorecard import Claim, ordering, paired, side, verdict, with_runs
 from nblib.stats import median_quartiles
 
 COLORS = {"OracleNet": "tab:green", "LocalNet": "tab:blue", "WeightNet": "tab:orange", "FCNet": "tab:red"}
@@ -70,7 +69,7 @@ def noise_bug_findings(cells: dict, sweep: TreeSweep) -> str:
     for a, arch in enumerate(sweep.archs):
         e = paired(mse[a, vc].log10(), mse[a, vi].log10())
         if e.has_interval:
-            word = "higher" if e.mean - e.half > 0 else "lower" if e.mean + e.half < 0 else "not distinguishable"
+            word = side(e, "higher", "lower", "not distinguishable")
             parts.append(f"{arch} {10 ** e.mean:.2g}x (95% interval {10 ** (e.mean - e.half):.2g}x to "
                          f"{10 ** (e.mean + e.half):.2g}x: {word})")
         else:

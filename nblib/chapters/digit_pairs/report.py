@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .experiment import ARCHS, SEED_STD, SEED_TABLE, VARIANTS
-from nblib.scorecard import Claim, Effect, effect, ordering, paired, unpaired, verdict
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, unpaired, verdict
 from nblib.stats import mean_ci, t_quantile
 
 DIGIT_LEVEL = 0.90  # the seed: "the convolutional pipes easily achieve more than 90% accuracy on the auxiliary task"
@@ -22,12 +22,6 @@ def final(result: dict) -> torch.Tensor:
 def best_on_test(result: dict) -> torch.Tensor:
     """The seed's number: each run's best test accuracy over epochs (chosen on the test set)."""
     return result["test_acc"].max(0).values
-
-
-def diff_ci(a: torch.Tensor, b: torch.Tensor) -> tuple[float, float]:
-    """Mean of a - b for independent runs, and the half-width of its 95% Welch interval."""
-    e = unpaired(a, b)
-    return e.mean, e.half
 
 
 def seed_gaps(results: dict) -> dict[tuple, tuple[float, float]]:
@@ -59,32 +53,28 @@ def table_1(results: dict) -> str:
 
 
 def paired_effects(results: dict) -> dict[str, dict[str, Effect]]:
-    """Per architecture: gain from WS alone, AL alone, both, and their interaction (final epoch),
-    paired by run: run r of every model trains and tests on the same draw of pairs."""
+    """Per architecture: gain from WS alone, AL alone, both, their interaction, and AL minus WS
+    (final epoch), paired by run: run r of every model trains and tests on the same draw of pairs."""
     out = {}
     for arch in ARCHS:
         acc = {NAMES[v]: final(results[(arch, *v)]) for v in VARIANTS}
         out[arch] = {"WS": paired(acc["WS"], acc["none"]), "AL": paired(acc["AL"], acc["none"]),
                      "WS+AL": paired(acc["WS+AL"], acc["none"]),
-                     "interaction": paired(acc["WS+AL"] - acc["WS"], acc["AL"] - acc["none"])}
+                     "interaction": paired(acc["WS+AL"] - acc["WS"], acc["AL"] - acc["none"]),
+                     "AL-WS": paired(acc["AL"], acc["WS"])}
     return out
-
-
-def effects(results: dict) -> dict[str, dict[str, tuple[float, float]]]:
-    """`paired_effects` as (mean, 95% half-width) pairs."""
-    return {a: {k: (e.mean, e.half) for k, e in by.items()} for a, by in paired_effects(results).items()}
 
 
 def effects_figure(results: dict) -> Figure:
     fig = Figure(figsize=(7, 3.4))
     ax = fig.subplots()
-    eff = effects(results)
+    eff = paired_effects(results)
     width = 0.2
     for i, (name, color) in enumerate(zip(("WS", "AL", "WS+AL", "interaction"),
                                           ("tab:blue", "tab:orange", "tab:green", "0.5"))):
         xs = [a + (i - 1.5) * width for a in range(len(ARCHS))]
-        means = [100 * eff[arch][name][0] for arch in ARCHS]
-        halves = [100 * eff[arch][name][1] for arch in ARCHS]
+        means = [100 * eff[arch][name].mean for arch in ARCHS]
+        halves = [100 * eff[arch][name].half for arch in ARCHS]
         ax.bar(xs, means, width, yerr=halves, color=color, label=name, capsize=3)
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(range(len(ARCHS)), ARCHS)
@@ -148,7 +138,7 @@ def scorecard(results: dict) -> list[Claim]:
                       "gain: " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in gain.items())
                       + "; deep's gain minus: " + "; ".join(f"{a}'s {e.text(100, 1)}" for a, e in deep_over.items()),
                       ordering(verdict(e) for e in deep_over.values())))
-    al_minus_ws = {a: paired(final(results[(a, False, True)]), final(results[(a, True, False)])) for a in ARCHS}
+    al_minus_ws = {a: eff[a]["AL-WS"] for a in ARCHS}
     rows.append(Claim("The auxiliary loss helps more than weight sharing",
                       "AL gains 1.1-7.6 points, WS 0.5-3.2",
                       "AL − WS: " + "; ".join(f"{a} {e.text(100, 1)}" for a, e in al_minus_ws.items()),
@@ -178,15 +168,6 @@ def scorecard(results: dict) -> list[Claim]:
     return rows
 
 
-def effect_pair(e: Effect) -> tuple[float, float]:
-    return e.mean, e.half
-
-
-def _side(mean: float, half: float, above: str, below: str, within: str = "within noise") -> str:
-    """Which side of zero a 95% interval lies on, in words."""
-    return above if mean - half > 0 else below if mean + half < 0 else within
-
-
 def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
     """The chapter's summary paragraph, every comparison decided from the intervals above."""
     gaps = seed_gaps(results)
@@ -194,25 +175,24 @@ def findings(results: dict, sweep: dict, sizes: list[int]) -> str:
     off_text = ("; ".join(f"{m[0]} + {NAMES[m[1:]]} is {'lower' if g > 0 else 'higher'} here by "
                           f"{100 * abs(g):.1f} points" for m, g in off) or "none differs")
     inflation = torch.cat([best_on_test(r) - final(r) for r in results.values()]).mean().item()
-    claims = {c.claim: c for c in scorecard(results)}
-    conv_best, deep_most = (claims[k].verdict for k in list(claims)[:2])
-    al_ws = {a: effect_pair(paired(final(results[(a, False, True)]), final(results[(a, True, False)]))) for a in ARCHS}
-    al_text = ", ".join(f"{a}: {_side(m, h, 'AL ahead', 'WS ahead')} ({100 * m:+.1f} ± {100 * h:.1f})"
-                        for a, (m, h) in al_ws.items())
-    inter = {a: e["interaction"] for a, e in effects(results).items()}
+    conv_best, deep_most = (c.verdict for c in scorecard(results)[:2])
+    eff = paired_effects(results)
+    al_ws = {a: eff[a]["AL-WS"] for a in ARCHS}
+    al_text = ", ".join(f"{a}: {side(e, 'AL ahead', 'WS ahead')} ({100 * e.mean:+.1f} ± {100 * e.half:.1f})"
+                        for a, e in al_ws.items())
     seed_inter = {a: 100 * (t[3] - t[1] - t[2] + t[0]) for a, t in SEED_TABLE.items()}
     inter_text = ", ".join(
-        f"{a} {100 * m:+.1f} ± {100 * h:.1f} ({_side(m, h, 'above zero', 'below zero', 'contains zero')}; "
-        f"{'contains' if abs(100 * m - seed_inter[a]) <= 100 * h else 'excludes'} the seed's {seed_inter[a]:+.1f})"
-        for a, (m, h) in inter.items())
+        f"{a} {100 * e.mean:+.1f} ± {100 * e.half:.1f} ({side(e, 'above zero', 'below zero', 'contains zero')}; "
+        f"{'contains' if abs(100 * e.mean - seed_inter[a]) <= 100 * e.half else 'excludes'} the seed's "
+        f"{seed_inter[a]:+.1f})" for a, e in ((a, eff[a]["interaction"]) for a in ARCHS))
     runs = len(final(next(iter(results.values()))))
-    half = sum(h for _, h in al_ws.values()) / len(al_ws)
+    half = sum(e.half for e in al_ws.values()) / len(al_ws)
     steps = []
     for label, by_size in sweep.items():
         moves = []
         for a, b in zip(sizes[:-1], sizes[1:]):
-            m, h = diff_ci(final(by_size[b]), final(by_size[a]))
-            moves.append(f"{a}→{b} {_side(m, h, 'higher', 'lower')} ({100 * m:+.1f} ± {100 * h:.1f})")
+            e = unpaired(final(by_size[b]), final(by_size[a]))
+            moves.append(f"{a}→{b} {side(e, 'higher', 'lower')} ({100 * e.mean:+.1f} ± {100 * e.half:.1f})")
         steps.append(f"{label}: " + ", ".join(moves))
     best_label, worst_label = list(sweep)
     gap = [100 * (final(sweep[best_label][n]).mean() - final(sweep[worst_label][n]).mean()).item() for n in sizes]
