@@ -13,18 +13,25 @@ exact embedding; ours is the smaller.
 """
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from nblib import data as datasets
 from nblib import embed
+from nblib.params import ParameterError, param
 from nblib.train import evaluate, fit
 
-__all__ = ["LAYERS", "vanilla_cnn", "param_counts", "release", "Release", "train"]
-TARGETS = ("cnn", "efcn", "elcn", "fcn")
+__all__ = ["LAYERS", "vanilla_cnn", "param_counts", "release", "Release", "train", "Chapter",
+           "masked", "ALPHAS", "first_units"]
+TARGETS = ("cnn", "efcn", "elcn", "fcn", "elcn-efcn")
+DATASETS = ("cifar10", "mnist")
+ALPHAS = tuple(i / 8 for i in range(9))  # interpolation path: 0 = the released CNN, 1 = the trained eFCN
+N_UNITS = 4  # first-layer units whose off-local weights are returned (see first_units)
 
 # (kernel, stride, padding) of the three convolutions; each is followed by ReLU and maxpool 3/2
 LAYERS = ((4, 2, 2), (5, 1, 2), (3, 1, 1))
@@ -73,14 +80,17 @@ def release(cnn: nn.Module, to: str = "efcn", input_shape=(3, 32, 32)) -> nn.Mod
 
 @dataclass(frozen=True)
 class Release:
-    """One run: the CNN trained for t_w epochs, then released into `to` for the rest of `epochs`.
+    """One run of `epochs` epochs in all: the CNN for t_w epochs, then `to` for the rest.
 
-    to = "cnn": the CNN throughout (t_w is ignored); "fcn": the eFCN's architecture from a
-    random initialisation (the authors' vanilla FCN; t_w is ignored). SGD at a constant lr,
-    no momentum, no augmentation (the authors' code).
+    to = "cnn": the CNN throughout (t_w is ignored); "efcn" / "elcn": released at t_w into the
+    exact dense / locally connected embedding; "fcn": the eFCN's architecture from a random
+    initialisation (the authors' vanilla FCN; t_w is ignored); "elcn-efcn": the hierarchical
+    release, CNN -> eLCN at t_w -> eFCN at t_2. SGD at a constant lr, no momentum, no
+    augmentation (the authors' code).
     """
     to: str = "efcn"
     t_w: int = 0
+    t_2: int = 0
     channels: int = 16
     epochs: int = 20
     batch_size: int = 250
@@ -91,6 +101,18 @@ class Release:
 
     def reads(self) -> tuple[str, ...]:
         return (self.dataset,)
+
+    def phases(self) -> list[tuple[str, int]]:
+        """(architecture, epoch it trains until) for each phase of the run."""
+        if self.to not in TARGETS:
+            raise ValueError(f"to must be one of {TARGETS}, got {self.to!r}")
+        if self.to in ("cnn", "fcn"):
+            return [(self.to, self.epochs)]
+        if self.to == "elcn-efcn":
+            if not 0 <= self.t_w < self.t_2 < self.epochs:
+                raise ValueError(f"elcn-efcn needs 0 <= t_w < t_2 < epochs, got {self.t_w}, {self.t_2}, {self.epochs}")
+            return [("cnn", self.t_w), ("elcn", self.t_2), ("efcn", self.epochs)]
+        return [("cnn", self.t_w), (self.to, self.epochs)]
 
 
 def _split(run: Release, device):
@@ -103,6 +125,23 @@ def _split(run: Release, device):
         ((test.float() - mean) / std).to(device), test.labels.to(device)
 
 
+@torch.no_grad()
+def balanced_evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000):
+    """(loss, accuracy) with every class weighted equally (eval mode): on a test set whose
+    classes are unequal, as in the partial CIFAR-10 copy, what the balanced set would give."""
+    was_training = model.training
+    model.eval()
+    counts = torch.bincount(y).double()
+    weight = 1 / ((counts > 0).sum() * counts[y])
+    loss, acc = 0.0, 0.0
+    for i in range(0, len(x), batch_size):
+        out, w = model(x[i:i + batch_size]), weight[i:i + batch_size]
+        loss += (w * F.cross_entropy(out, y[i:i + batch_size], reduction="none").double()).sum().item()
+        acc += (w * (out.argmax(1) == y[i:i + batch_size]).double()).sum().item()
+    model.train(was_training)
+    return loss, acc
+
+
 def _random_dense(efcn: nn.Module) -> nn.Module:
     """The eFCN's architecture with every dense layer re-initialised (PyTorch's Linear default)."""
     for module in efcn.modules():
@@ -111,48 +150,143 @@ def _random_dense(efcn: nn.Module) -> nn.Module:
     return efcn
 
 
+def masked(model: nn.Module, keep: str) -> nn.Module:
+    """A copy of a dense model keeping only the "local" or only the "off-local" weights of every
+    embedded layer (biases and the last linear layer unchanged)."""
+    if keep not in ("local", "off-local"):
+        raise ValueError(f"keep must be 'local' or 'off-local', got {keep!r}")
+    out = copy.deepcopy(model)
+    with torch.no_grad():
+        for module in out.modules():
+            if isinstance(module, embed.DenseEmbedded):
+                module.linear.weight.mul_(module.local_mask if keep == "local" else ~module.local_mask)
+    return out
+
+
+def first_units(model: nn.Module, n: int = N_UNITS) -> torch.Tensor:
+    """Row indices of the first dense layer's units drawn as silhouettes: the unit at the centre
+    of the output map in each of the first n channels."""
+    first = next(m for m in model.modules() if isinstance(m, embed.DenseEmbedded))
+    c, h, w = first.out_shape
+    return torch.arange(min(n, c)) * h * w + (h // 2) * w + w // 2
+
+
+def _interpolation(model, start: dict, x, y) -> dict:
+    """Test loss and accuracy along the straight line from `start` (alpha 0) to the model's
+    weights (alpha 1); the model ends with its own weights."""
+    end = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    loss, acc = [], []
+    for alpha in ALPHAS:
+        model.load_state_dict({k: torch.lerp(start[k], v, alpha) if v.is_floating_point() else v
+                               for k, v in end.items()})
+        l, a = balanced_evaluate(model, x, y)
+        loss.append(l)
+        acc.append(a)
+    model.load_state_dict(end)
+    return {"loss": torch.tensor(loss), "acc": torch.tensor(acc)}
+
+
 def train(run: Release, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
-    """Train one run; per-epoch train loss, test loss and accuracy, and (after the release) delta.
+    """Train one run; per-epoch train loss, class-balanced test loss and accuracy, delta after a dense release,
+    and what the trained dense net is made of.
 
     The first t_w epochs train the CNN exactly as the CNN run does (same seed, same batch
-    order), so every release starts from the CNN run's own snapshot.
+    order), so every release starts from the CNN run's own snapshot. For a dense end model
+    (efcn, fcn, elcn-efcn) also: test accuracy with only its local / only its off-local weights,
+    the off-local part of the first layer's `first_units` (what was learned since the release),
+    and, for efcn, test loss and accuracy along the line from the released CNN to the trained eFCN.
     """
-    if run.to not in TARGETS:
-        raise ValueError(f"to must be one of {TARGETS}, got {run.to!r}")
+    phases = run.phases()
     start = time.perf_counter()
     x, y, x_test, y_test = _split(run, device)
     shape = tuple(x.shape[1:])
     torch.manual_seed(run.seed)
     model = vanilla_cnn(run.channels, shape[0], int(y.max()) + 1).to(device)
-    t_w = {"cnn": run.epochs, "fcn": 0}.get(run.to, run.t_w)
-    curves = {"train_loss": [], "test_loss": [], "test_acc": []}
-
-    def phase(model, epochs, seed, label, hooks=None):
-        history = fit(model, x, y, epochs=epochs, batch_size=run.batch_size, seed=seed,
-                      optimizer=torch.optim.SGD(model.parameters(), lr=run.lr), val=(x_test, y_test),
-                      hooks=hooks, progress=f"{label}" if progress else False)
-        curves["train_loss"] += history["train_loss"]
-        curves["test_loss"] += history["val_loss"]
-        curves["test_acc"] += history["val_acc"]
-        return history
-
-    if t_w > 0:
-        phase(model, t_w, run.seed, f"CNN to t_w={t_w}")
-    out = {"run": run, "t_w": t_w, "n_params": sum(p.numel() for p in model.parameters())}
-    if run.to != "cnn":
-        cnn = model
-        model = release(cnn, "efcn" if run.to == "fcn" else run.to, shape).to(device)
-        if run.to == "fcn":
-            model = _random_dense(model)
-        with torch.no_grad():
-            probe = x_test[:500]
-            out["switch_gap"] = (model(probe) - cnn(probe)).abs().max().item()
-            out["switch_loss"] = (evaluate(model, probe, y_test[:500])[0], evaluate(cnn, probe, y_test[:500])[0])
-        del cnn
-        hooks = {"delta": embed.off_local_ratio} if run.to in ("efcn", "fcn") else None
-        history = phase(model, run.epochs - t_w, run.seed + 1, f"{run.to} after t_w={t_w}", hooks)
-        out["delta"] = history["delta"] if hooks else []
-        out["n_params"] = sum(p.numel() for p in model.parameters())
+    curves = {"train_loss": [], "test_loss": [], "test_acc": [], "delta": []}
+    out = {"run": run, "t_w": phases[0][1] if len(phases) > 1 else 0, "switch_gap": [], "switch_loss": []}
+    epoch, released = 0, None
+    for i, (arch, until) in enumerate(phases):
+        if arch != "cnn" and i > 0:  # an exact release of the model trained so far
+            previous = model
+            model = release(previous, arch, shape).to(device)
+            with torch.no_grad():
+                probe = x_test[:500]
+                out["switch_gap"].append((model(probe) - previous(probe)).abs().max().item())
+                out["switch_loss"].append((evaluate(model, probe, y_test[:500])[0],
+                                           evaluate(previous, probe, y_test[:500])[0]))
+            del previous
+        elif arch == "fcn":
+            model = _random_dense(release(model, "efcn", shape)).to(device)
+        dense = arch in ("efcn", "fcn")
+        if dense:
+            out["delta_at_release"] = embed.off_local_ratio(model)
+            released = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if until > epoch:
+            hooks = {"test": lambda m: balanced_evaluate(m, x_test, y_test)}
+            if dense:
+                hooks["delta"] = embed.off_local_ratio
+            history = fit(model, x, y, epochs=until - epoch, batch_size=run.batch_size, seed=run.seed + i,
+                          optimizer=torch.optim.SGD(model.parameters(), lr=run.lr), hooks=hooks,
+                          progress=f"{arch} epochs {epoch}-{until}" if progress else False)
+            curves["train_loss"] += history["train_loss"]
+            curves["test_loss"] += [loss for loss, _ in history["test"]]
+            curves["test_acc"] += [acc for _, acc in history["test"]]
+            curves["delta"] += history["delta"] if dense else [float("nan")] * (until - epoch)
+        epoch = until
     out.update({k: torch.tensor(v) for k, v in curves.items()})
+    out["n_params"] = sum(p.numel() for p in model.parameters())
+    if released is not None:
+        out["parts"] = {keep: balanced_evaluate(masked(model, keep), x_test, y_test)[1] for keep in ("local", "off-local")}
+        name, first = next((n, m) for n, m in model.named_modules() if isinstance(m, embed.DenseEmbedded))
+        units = first_units(model)
+        learned = first.linear.weight.detach()[units] - released[f"{name}.linear.weight"][units]
+        off_local = learned.masked_fill(first.local_mask[units], 0)
+        out["silhouettes"] = off_local.view(len(units), *shape).cpu()
+    if run.to == "efcn":
+        out["interpolation"] = _interpolation(model, released, x_test, y_test)
     out["seconds"] = time.perf_counter() - start
     return out
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """The chapter's parameters (the paper: channels 64, 150 epochs, t_w in {0, 2, 4, 8, 13,
+    23, 40, 67, 115}, the whole CIFAR-10)."""
+    channels: int = param(16, ge=1, le=256)
+    epochs: int = param(15, ge=1)
+    t_w: tuple[int, ...] = param((0, 2, 5, 10), ge=0, nonempty=True)
+    t_lcn: tuple[int, ...] = param((2,), ge=0)
+    seeds: int = param(3, ge=1, le=100)
+    batch_size: int = param(250, ge=1)
+    lr: float = param(0.1, gt=0.0)
+    train_per_class: int = param(0, ge=0)
+    dataset: str = param("cifar10", choices=DATASETS)
+
+    def validate(self) -> None:
+        late = [t for t in self.t_w if t >= self.epochs]
+        if late:
+            raise ParameterError(f"parameter 't_w': got {list(self.t_w)}; every release time must be "
+                                 f"< epochs ({self.epochs}), {late} are not")
+        orphans = [t for t in self.t_lcn if t >= max(self.t_w)]
+        if orphans:
+            raise ParameterError(f"parameter 't_lcn': got {list(self.t_lcn)}; each eLCN release time must be "
+                                 f"< the largest t_w ({max(self.t_w)}), the eFCN release that follows it; "
+                                 f"{orphans} are not")
+        if self.train_per_class:
+            available = min(datasets.class_counts(datasets.load(self.dataset, True).labels))
+            if self.train_per_class > available:
+                raise ParameterError(f"parameter 'train_per_class': got {self.train_per_class}; {self.dataset} "
+                                     f"here has at most {available} training images per class (0 = use all)")
+
+    def runs(self) -> list[Release]:
+        """Per seed: the CNN, the vanilla FCN, the eFCN and eLCN released at every t_w, and the
+        hierarchical CNN -> eLCN (t_lcn) -> eFCN (t_w) for every later t_w."""
+        common = dict(channels=self.channels, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                      train_per_class=self.train_per_class, dataset=self.dataset)
+        out = []
+        for seed in range(self.seeds):
+            out += [Release("cnn", seed=seed, **common), Release("fcn", seed=seed, **common)]
+            out += [Release(to, t, seed=seed, **common) for to in ("efcn", "elcn") for t in sorted(self.t_w)]
+            out += [Release("elcn-efcn", t1, t2, seed=seed, **common)
+                    for t1 in sorted(self.t_lcn) for t2 in sorted(self.t_w) if t2 > t1]
+        return out
