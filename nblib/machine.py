@@ -31,3 +31,36 @@ def describe() -> str:
     """One line: CPU, threads, torch version and the measured matmul peak."""
     return (f"{platform.machine()} CPU ({cpu_model()}), {torch.get_num_threads()} threads, "
             f"torch {torch.__version__}, float32 matmul {matmul_peak_gflops():.0f} GFLOP/s measured now")
+
+
+def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 3) -> dict:
+    """Cost of one SGD step of a classifier on the batch (x, y): seconds (median of `steps` after a
+    warm-up step) and memory in bytes: weights, gradients and the activations autograd keeps
+    for the backward pass (counted once per storage), the same count on any device."""
+    params = list(model.parameters())
+    optimizer = torch.optim.SGD(params, lr=0.0)
+    storages: dict[int, int] = {}
+
+    def keep(t: torch.Tensor) -> torch.Tensor:
+        storage = t.untyped_storage()
+        storages[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    times = []
+    for i in range(steps + 1):
+        start = time.perf_counter()
+        with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=False)
+        if x.device.type == "cuda":
+            torch.cuda.synchronize(x.device)
+        times.append(time.perf_counter() - start)
+    weights = {p.untyped_storage().data_ptr() for p in params}
+    activations = sum(n for ptr, n in storages.items() if ptr not in weights)
+    weight_bytes = sum(p.numel() * p.element_size() for p in params)
+    return {"seconds": sorted(times[1:])[len(times[1:]) // 2], "parameters": sum(p.numel() for p in params),
+            "weights": weight_bytes,
+            "gradients": weight_bytes, "activations": activations,
+            "bytes": 2 * weight_bytes + activations}

@@ -9,12 +9,13 @@ import pytest
 import yaml
 from papermill import cli as pm_cli
 
-from nblib.chapters import beta_lasso, binary_tree, digit_pairs
+from nblib.chapters import beta_lasso, binary_tree, digit_pairs, needle
 from nblib.params import ParameterError, check_notebook
 
 from conftest import ROOT
 
-CONFIGS = {"binary_tree": binary_tree.TreeSweep, "beta_lasso": beta_lasso.Chapter, "digit_pairs": digit_pairs.Chapter}
+CONFIGS = {"binary_tree": binary_tree.TreeSweep, "beta_lasso": beta_lasso.Chapter, "digit_pairs": digit_pairs.Chapter,
+           "needle": needle.Chapter}
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
 
 

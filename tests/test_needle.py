@@ -2,7 +2,10 @@ import pytest
 import torch
 
 from nblib.chapters import needle
-from nblib.embed import off_local_ratio
+from nblib.chapters.needle.experiment import balanced_evaluate
+from nblib.embed import DenseEmbedded, off_local_ratio
+from nblib.params import ParameterError, check_params
+from nblib.train import evaluate
 
 
 def test_vanilla_cnn_has_the_papers_size():
@@ -47,16 +50,73 @@ def test_a_release_continues_the_cnn_runs_own_trajectory(to):
     released = needle.train(needle.Release(to=to, t_w=2, **TINY), progress=False)
     assert len(released["test_acc"]) == len(cnn["test_acc"]) == 3
     assert torch.equal(released["train_loss"][:2], cnn["train_loss"][:2])  # the same CNN up to t_w
-    assert released["switch_gap"] < 1e-4
-    a, b = released["switch_loss"]
-    assert abs(a - b) < 1e-4
+    assert torch.equal(released["test_acc"][:2], cnn["test_acc"][:2])
+    (gap,), ((a, b),) = released["switch_gap"], released["switch_loss"]
+    assert gap < 1e-4 and abs(a - b) < 1e-4
     if to == "efcn":
-        assert len(released["delta"]) == 1 and 0 < released["delta"][0] < 1
+        assert released["delta_at_release"] == 0.0
+        assert torch.isnan(released["delta"][:2]).all() and 0 < released["delta"][2] < 1
         assert released["n_params"] == needle.param_counts(4)["eFCN (padding inside)"]
+        path = released["interpolation"]["acc"]
+        assert len(path) == len(needle.ALPHAS)
+        # the path starts at the released CNN and ends at the trained eFCN
+        assert path[0] == pytest.approx(cnn["test_acc"][1].item()) and path[-1] == pytest.approx(released["test_acc"][-1].item())
+        assert released["silhouettes"].shape == (4, 3, 32, 32)
+    else:
+        assert "interpolation" not in released and "parts" not in released
+
+
+def test_the_chain_releases_twice_exactly():
+    chain = needle.train(needle.Release(to="elcn-efcn", t_w=1, t_2=2, **TINY), progress=False)
+    elcn = needle.train(needle.Release(to="elcn", t_w=1, **TINY), progress=False)
+    assert len(chain["switch_gap"]) == 2 and max(chain["switch_gap"]) < 1e-4
+    assert torch.equal(chain["train_loss"][:2], elcn["train_loss"][:2])  # the eLCN phase is the eLCN run's
+    assert chain["delta_at_release"] == 0.0 and set(chain["parts"]) == {"local", "off-local"}
+    with pytest.raises(ValueError, match="t_w < t_2 < epochs"):
+        needle.Release(to="elcn-efcn", t_w=2, t_2=2, epochs=3).phases()
 
 
 def test_the_vanilla_fcn_starts_from_random_weights():
     fcn = needle.train(needle.Release(to="fcn", **TINY), progress=False)
-    assert fcn["t_w"] == 0 and fcn["switch_gap"] > 1e-3 and fcn["delta"][0] > 0.5
+    assert fcn["switch_gap"] == [] and fcn["delta_at_release"] > 0.5
+    assert not torch.isnan(fcn["delta"]).any()
     with pytest.raises(ValueError, match="to must be one of"):
         needle.train(needle.Release(to="mlp"), progress=False)
+
+
+def test_local_and_off_local_parts_add_up_to_the_net():
+    torch.manual_seed(0)
+    dense = needle.release(needle.vanilla_cnn(4), "efcn")
+    with torch.no_grad():
+        for m in dense.modules():
+            if isinstance(m, DenseEmbedded):
+                m.linear.weight.add_(torch.randn_like(m.linear.weight))  # off-local weights become non-zero
+    local, off = needle.masked(dense, "local"), needle.masked(dense, "off-local")
+    for whole, a, b in zip(dense.modules(), local.modules(), off.modules()):
+        if isinstance(whole, DenseEmbedded):
+            assert torch.equal(a.linear.weight + b.linear.weight, whole.linear.weight)
+            assert not a.linear.weight[~whole.local_mask].any() and not b.linear.weight[whole.local_mask].any()
+    with pytest.raises(ValueError, match="'local' or 'off-local'"):
+        needle.masked(dense, "both")
+
+
+def test_balanced_accuracy_weighs_every_class_equally():
+    class Always(torch.nn.Module):  # predicts class 0 whatever the input
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.zeros(len(x), dtype=torch.long), 3).float()
+    y = torch.tensor([0] * 8 + [1, 2])  # class 0 is 80% of this test set
+    loss, acc = balanced_evaluate(Always(), torch.zeros(10, 1), y)
+    assert acc == pytest.approx(1 / 3)  # plain accuracy would say 0.8
+    assert evaluate(Always(), torch.zeros(10, 1), y)[1] == pytest.approx(0.8)
+
+
+def test_chapter_parameters_are_checked_before_any_work():
+    ok = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], seeds=2)
+    runs = ok.runs()
+    assert len(runs) == 2 * (2 + 2 * 3 + 2)  # CNN, FCN, eFCN and eLCN at 3 t_w, the chain 1 -> {2, 4}
+    assert {(r.to, r.t_w, r.t_2) for r in runs if r.to == "elcn-efcn"} == {("elcn-efcn", 1, 2), ("elcn-efcn", 1, 4)}
+    for bad, message in [(dict(t_w=[0, 6]), "'t_w'.*< epochs"), (dict(t_lcn=[4]), "'t_lcn'.*largest t_w"),
+                         (dict(channels=0), "'channels'.*>= 1"), (dict(dataset="svhn"), "'dataset'.*allowed"),
+                         (dict(train_per_class=5000), "'train_per_class'.*at most"), (dict(t_w=[]), "'t_w'.*empty")]:
+        with pytest.raises(ParameterError, match=message):
+            check_params(needle.Chapter, **{"epochs": 6, "t_w": [0, 2, 4], **bad})

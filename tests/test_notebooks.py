@@ -83,6 +83,9 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("digit_pairs", {"lr": float("inf")}, ["'lr'", "inf", "finite"]),
     ("binary_tree", {"eps": [0.0]}, ["'constant_noise_eps'", "one of eps"]),
     ("digit_pairs", {"cache_dir": 5}, ["'cache_dir'", "5", "str"]),
+    ("needle", {"t_w": [0, 3]}, ["'t_w'", "[0, 3]", "< epochs (3)"]),
+    ("needle", {"channels": 0}, ["'channels'", "0", ">= 1"]),
+    ("needle", {"train_per_class": 10000}, ["'train_per_class'", "10000", "at most"]),
     pytest.param("beta_lasso", {"device": "cuda"}, ["'device'", "'cuda'", "CUDA is not available"],
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ])
