@@ -20,3 +20,9 @@ def test_training_step_counts_weights_gradients_and_kept_activations():
     assert small["activations"] >= 8 * (100 + 50) * 4
     assert big["activations"] >= 64 * (100 + 50) * 4 and big["activations"] > 4 * small["activations"]
     assert small["bytes"] == 2 * small["weights"] + small["activations"] and small["seconds"] > 0
+
+
+def test_training_step_memory_does_not_depend_on_the_number_of_steps():
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 30 * 30, 10))
+    x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
+    assert training_step(model, x, y, steps=1)["bytes"] == training_step(model, x, y, steps=6)["bytes"]

@@ -402,6 +402,13 @@ def findings(a: dict, chapter: Chapter) -> str:
         + "; ".join(f"t_w = {t}: {pct(e)}, {side(e, 'the off-local part helps', 'the off-local part hurts')}"
                     for t, e in helps.items()) + ".",
     ]
+    efcn = {t: final(a[("efcn", t, 0)], "train_loss").mean().item() for t in sorted(chapter.t_w)}
+    parts.append(
+        f"- **Scale.** Every run ends after {chapter.epochs} epochs, the CNN at training loss "
+        f"{mean_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
+        f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs and each "
+        "eFCN to near-zero training loss, so a release time here is not the same point of training as the same "
+        "number of epochs there.")
     return "\n".join(parts)
 
 
