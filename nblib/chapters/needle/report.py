@@ -41,6 +41,11 @@ def final(runs: list[dict], name: str = "test_acc") -> torch.Tensor:
     return curve(runs, name)[:, -1]
 
 
+def parts(runs: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(seeds,) test accuracy with only the local and with only the off-local weights."""
+    return tuple(torch.tensor([r["parts"][k] for r in runs]).double() for k in ("local", "off-local"))
+
+
 def intermediate(chapter: Chapter) -> int | None:
     """The release time the chapter calls intermediate, fixed before looking: the middle of the
     sorted t_w list (the upper middle for an even count); None with fewer than three."""
@@ -241,9 +246,8 @@ def parts_table(a: dict, chapter: Chapter) -> str:
              "|---|---|---|---|---|"]
     keys = [("efcn", t, 0) for t in sorted(chapter.t_w)] + [("fcn", 0, 0)]
     for key in keys:
-        runs = a[key]
-        local, off = (torch.tensor([r["parts"][k] for r in runs]).double() for k in ("local", "off-local"))
-        both = final(runs)
+        local, off = parts(a[key])
+        both = final(a[key])
         label = f"eFCN, t_w = {key[1]}" if key[0] == "efcn" else NAMES["fcn"]
         lines.append(f"| {label} | {mean_text(local)} | {mean_text(off)} | {mean_text(both)} "
                      f"| {pct(paired(both, local))} |")
@@ -256,7 +260,7 @@ def grid_table(a: dict, chapter: Chapter) -> str:
     lines = ["| t1 (eLCN) | t2 (eFCN) | final test accuracy (%) | minus the CNN's (points) |", "|---|---|---|---|"]
     for (t1, t2), acc in sorted(cells.items()):
         what = "straight to the eFCN" if t1 == t2 else "eLCN to the end" if t2 == chapter.epochs else ""
-        lines.append(f"| {t1} | {t2} {'(' + what + ')' if what else ''} | {mean_text(acc)} | {pct(paired(acc, cnn))} |")
+        lines.append(f"| {t1} | {t2}{' (' + what + ')' if what else ''} | {mean_text(acc)} | {pct(paired(acc, cnn))} |")
     return "\n".join(lines)
 
 
@@ -315,9 +319,8 @@ def parts_effects(a: dict, chapter: Chapter) -> tuple[dict[int, Effect], dict[in
     """Per t_w: local only minus off-local only, and both minus local only."""
     alone, helps = {}, {}
     for t in sorted(chapter.t_w):
-        runs = a[("efcn", t, 0)]
-        local, off = (torch.tensor([r["parts"][k] for r in runs]).double() for k in ("local", "off-local"))
-        alone[t], helps[t] = paired(local, off), paired(final(runs), local)
+        local, off = parts(a[("efcn", t, 0)])
+        alone[t], helps[t] = paired(local, off), paired(final(a[("efcn", t, 0)]), local)
     return alone, helps
 
 
@@ -388,7 +391,7 @@ def findings(a: dict, chapter: Chapter) -> str:
     g, gl = gains(a, chapter), gains(a, chapter, "elcn")
     ex = exactness(a)
     alone, helps = parts_effects(a, chapter)
-    parts = [
+    lines = [
         f"- **The switch is exact.** Over every release, outputs differ by at most {ex['output']:.1e} and "
         f"losses by {ex['loss']:.1e}; δ right after a release is {ex['delta']:g}.",
         "- **The eFCN against its CNN** (final test accuracy, paired by seed): "
@@ -403,13 +406,13 @@ def findings(a: dict, chapter: Chapter) -> str:
                     for t, e in helps.items()) + ".",
     ]
     efcn = {t: final(a[("efcn", t, 0)], "train_loss").mean().item() for t in sorted(chapter.t_w)}
-    parts.append(
+    lines.append(
         f"- **Scale.** Every run ends after {chapter.epochs} epochs, the CNN at training loss "
         f"{mean_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
         f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs and each "
         "eFCN to near-zero training loss, so a release time here is not the same point of training as the same "
         "number of epochs there.")
-    return "\n".join(parts)
+    return "\n".join(lines)
 
 
 def setting(chapter: Chapter, n_train: int, n_test: int) -> str:
