@@ -37,9 +37,10 @@ def describe() -> str:
             f"torch {torch.__version__}, float32 matmul {matmul_peak_gflops():.0f} GFLOP/s measured now")
 
 
-def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 3) -> dict:
-    """Cost of one SGD step of a classifier on the batch (x, y): seconds (median of `steps` after a
-    warm-up step) and memory in bytes: weights, gradients and the activations autograd keeps
+def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 3,
+                  warmup: int = 2) -> dict:
+    """Cost of one SGD step of a classifier on the batch (x, y): seconds (median of `steps` after
+    `warmup` steps) and memory in bytes: weights, gradients and the activations autograd keeps
     for the backward pass (counted once per storage), the same count on any device."""
     params = list(model.parameters())
     optimizer = torch.optim.SGD(params, lr=0.0)
@@ -52,7 +53,7 @@ def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, step
 
     weights = {p.untyped_storage().data_ptr() for p in params}
     times, activations = [], 0
-    for _ in range(steps + 1):
+    for _ in range(warmup + steps):
         storages.clear()
         start = time.perf_counter()
         with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
@@ -65,6 +66,7 @@ def training_step(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, step
         times.append(time.perf_counter() - start)
         activations = max(activations, sum(n for ptr, n in storages.items() if ptr not in weights))
     weight_bytes = sum(p.numel() * p.element_size() for p in params)
-    return {"seconds": sorted(times[1:])[len(times[1:]) // 2], "parameters": sum(p.numel() for p in params),
+    timed = sorted(times[warmup:])
+    return {"seconds": timed[len(timed) // 2], "parameters": sum(p.numel() for p in params),
             "weights": weight_bytes, "gradients": weight_bytes, "activations": activations,
             "bytes": 2 * weight_bytes + activations}

@@ -202,8 +202,8 @@ display(Markdown(report.grid_table(arms, chapter)))
 
 # %% [markdown]
 # What each net costs: one SGD step at this chapter's batch size, measured now on this
-# machine (median of five steps, after the matmul peak has warmed the CPU up), and its training memory counted the same way on any
-# device: weights, their gradients and the activations autograd keeps for the backward pass
+# machine (median of five steps after two warm-up steps), and its training memory counted
+# the same way on any device: weights, their gradients and the activations autograd keeps for the backward pass
 # (SGD without momentum keeps no optimiser state). The eLCN's layers are vectorised: they
 # unfold their input into one patch per position and keep those patches for the backward
 # pass, memory that grows with the batch times the number of positions.
