@@ -1,0 +1,267 @@
+"""Study 3: a converged CNN freed of weight sharing (building on Ott et al. 2020).
+
+The CNN is trained, every convolution is replaced by the locally connected layer holding a
+copy of its kernel at every position (the "free" net: the same function at the switch), and
+training goes on. Do the copies drift apart, and does the freedom help?
+
+This module holds what the chapter's runs need: Ott's two nets, the switch, the noise
+augmentation, the clean split and, to show why the seed's accuracies are impossible, a
+faithful reproduction of the split its code made.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from nblib import data as datasets
+from nblib import embed
+from nblib.attacks import fgsm
+from nblib.augment import random_crop_flip
+from nblib.layers import LocallyConnected2d
+from nblib.train import EarlyStopping, evaluate, fit
+
+__all__ = ["DATASETS", "ott_net", "free", "merged", "leaky_shuffle", "leaky_split", "leak_stats",
+           "clean_split", "add_noise", "conv_shapes", "distances", "random_free", "robustness", "Run", "train"]
+RINGS = (1, 4)  # ring distances between positions whose filters are compared (the seed's)
+DATASETS = ("cifar10", "mnist")
+
+
+def ott_net(dataset: str = "cifar10") -> nn.Sequential:
+    """Ott et al.'s nets, valid convolutions with ReLU, dense 1024, 10 outputs.
+
+    CIFAR-10: conv 5x5 64 stride 2, conv 5x5 128 stride 2, conv 3x3 256 stride 1 (Ott's).
+    MNIST: 3x3 convs with 32, 64 and 128 channels (Ott's); their strides are not stated, we use
+    the CIFAR net's pattern (2, 2, 1).
+    """
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if dataset == "cifar10":
+        in_channels, side, convs = 3, 32, ((64, 5, 2), (128, 5, 2), (256, 3, 1))
+    else:
+        in_channels, side, convs = 1, 28, ((32, 3, 2), (64, 3, 2), (128, 3, 1))
+    layers, width = [], in_channels
+    for channels, kernel, stride in convs:
+        layers += [nn.Conv2d(width, channels, kernel, stride), nn.ReLU()]
+        width, side = channels, (side - kernel) // stride + 1
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(width * side * side, 1024), nn.ReLU(), nn.Linear(1024, 10))
+
+
+def conv_shapes(dataset: str) -> list[tuple[int, int]]:
+    """(output side, channels) of each convolution of `ott_net(dataset)`."""
+    shape = (3, 32, 32) if dataset == "cifar10" else (1, 28, 28)
+    x, out = torch.zeros(1, *shape), []
+    for layer in ott_net(dataset):
+        x = layer(x)
+        if isinstance(layer, nn.Conv2d):
+            out.append((x.shape[-1], x.shape[1]))
+    return out
+
+
+def free(cnn: nn.Module, input_shape) -> nn.Module:
+    """The free net: every convolution replaced by its exact locally connected copy."""
+    return embed.elcn(cnn, input_shape)
+
+
+def random_free(cnn: nn.Module, input_shape) -> nn.Module:
+    """A free net of the CNN's shape with every position's filter drawn on its own (Conv2d's
+    default range, 1/sqrt(fan_in)): Ott's free net trained from scratch."""
+    model = free(cnn, input_shape)
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, LocallyConnected2d):
+                bound = 1 / math.sqrt(layer.weight.shape[-1])
+                layer.weight.uniform_(-bound, bound)
+                layer.bias.uniform_(-bound, bound)
+    return model
+
+
+def add_noise(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """The seed's noise augmentation: N(0, sigma^2) added to every pixel of inputs in [0, 1]
+    ("30%" is sigma = 0.3); no clipping, as in the seed's code."""
+    if sigma == 0:
+        return x
+    noise = torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
+    return x + sigma * noise
+
+
+# --- the data ----------------------------------------------------------------------------------
+
+def merged(dataset: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Train and test images (uint8) and labels in one pair of tensors, train first (the seed's
+    first step)."""
+    train, test = datasets.load(dataset, True), datasets.load(dataset, False)
+    return torch.cat([train.images, test.images]), torch.cat([train.labels, test.labels])
+
+
+def leaky_shuffle(images: np.ndarray, labels: np.ndarray, seed: int) -> None:
+    """The seed's shuffle, reproduced as its code ran it, in place.
+
+    A Python list of (image, label) pairs is built whose entries are *views* into the rows of
+    the arrays (the labels are one-hot rows, as Keras's `to_categorical` gives, so they are
+    views too); `random.shuffle` permutes the list; the pairs are then written back into the
+    same arrays row by row. A row overwritten early is read again later through its view, so
+    rows are duplicated and others lost.
+    """
+    pairs = list(zip(images, labels))  # views, not copies
+    random.Random(seed).shuffle(pairs)
+    for i, (image, label) in enumerate(pairs):
+        images[i] = image
+        labels[i] = label
+
+
+def leaky_split(dataset: str, seed: int = 0, val_fraction: float = 0.2):
+    """The seed's train / "validation" split: merged train + test, the leaky shuffle, then the
+    first 1 - val_fraction for training. Returns (x_train, y_train, x_val, y_val), uint8 images."""
+    images, labels = merged(dataset)
+    images = images.numpy().copy()
+    one_hot = np.eye(int(labels.max()) + 1, dtype=np.float32)[labels.numpy()]
+    leaky_shuffle(images, one_hot, seed)
+    y = torch.from_numpy(one_hot.argmax(1))
+    x = torch.from_numpy(images)
+    cut = int(round((1 - val_fraction) * len(x)))
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def _row_keys(x: torch.Tensor) -> list[bytes]:
+    return [row.tobytes() for row in x.reshape(len(x), -1).numpy()]
+
+
+def leak_stats(x_train: torch.Tensor, x_val: torch.Tensor) -> dict[str, float]:
+    """Distinct images among train + validation, and the share of validation images with an
+    identical copy (every pixel equal) in training."""
+    train, val = _row_keys(x_train), _row_keys(x_val)
+    seen = set(train)
+    return {"images": len(train) + len(val), "distinct": len(seen | set(val)),
+            "val_in_train": sum(k in seen for k in val) / len(val)}
+
+
+def clean_split(dataset: str, val_fraction: float = 0.1, seed: int = 0):
+    """Training images split into train and validation (for early stopping) by a seeded
+    permutation; the test set untouched. Returns (x_train, y_train, x_val, y_val, x_test, y_test)
+    as floats in [0, 1] (the seed's scaling)."""
+    train, test = datasets.load(dataset, True), datasets.load(dataset, False)
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
+    cut = len(train) - int(round(val_fraction * len(train)))
+    x = train.float()
+    return (x[order[:cut]], train.labels[order[:cut]], x[order[cut:]], train.labels[order[cut:]],
+            test.float(), test.labels)
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+def distances(model: nn.Module) -> dict[str, float]:
+    """Mean Euclidean and cosine distance between the filters of positions at each ring distance
+    in `RINGS`, for every locally connected layer where that ring fits ('l1 euclid r4', ...)."""
+    out = {}
+    layers = [m for m in model.modules() if isinstance(m, LocallyConnected2d)]
+    for i, layer in enumerate(layers, 1):
+        for ring in RINGS:
+            if ring < min(layer.out_size):
+                out[f"l{i} euclid r{ring}"], out[f"l{i} cosine r{ring}"] = embed.filter_distances(layer, ring)
+    return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run: the CNN trained to a validation plateau (at most `cnn_epochs`), then `after_epochs`
+    more epochs of both the free net made from it and the CNN itself (the fair comparison).
+
+    init = "random": Ott's setting instead, a free net from a random initialisation trained for
+    cnn_epochs + after_epochs (the divergence baseline). sigma: Gaussian noise augmentation of
+    every training batch; shift: random translations up to `shift` pixels (beyond the seed).
+    lr and batch_size 0 mean Ott's: Adam 1e-4 / batch 128 (CIFAR-10), 1e-3 / 256 (MNIST).
+    """
+    dataset: str = "cifar10"
+    sigma: float = 0.0
+    shift: int = 0
+    cnn_epochs: int = 100
+    after_epochs: int = 50
+    patience: int = 10
+    lr: float = 0.0
+    batch_size: int = 0
+    val_fraction: float = 0.1
+    train_per_class: int = 0
+    init: str = "cnn"
+    seed: int = 0
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.dataset,)
+
+    def optimizer_settings(self) -> tuple[float, int]:
+        lr, batch = (1e-4, 128) if self.dataset == "cifar10" else (1e-3, 256)
+        return self.lr or lr, self.batch_size or batch
+
+
+def _augment(run: Run):
+    def augment(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        if run.shift:
+            x = random_crop_flip(x, generator, padding=run.shift, flip=False)
+        return add_noise(x, run.sigma, generator)
+    return augment if (run.shift or run.sigma) else None
+
+
+def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: tuple[float, ...] = (0.01, 0.03),
+               sigmas: tuple[float, ...] = (0.1, 0.3), seed: int = 0) -> dict[str, float]:
+    """Test accuracy under FGSM (L-inf budget eps on [0, 1] inputs) and under Gaussian noise."""
+    out, generator = {}, torch.Generator().manual_seed(seed)
+    for e in eps:
+        adversarial = torch.cat([fgsm(model, x[i:i + 500], y[i:i + 500], e) for i in range(0, len(x), 500)])
+        out[f"fgsm {e:g}"] = evaluate(model, adversarial, y)[1]
+    for sigma in sigmas:
+        out[f"noise {sigma:g}"] = evaluate(model, add_noise(x, sigma, generator), y)[1]
+    return out
+
+
+def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
+    """Train one run; per-branch curves (train / validation loss and accuracy per epoch), filter
+    distances per epoch for the free net, test accuracy and robustness at the end."""
+    if run.init not in ("cnn", "random"):
+        raise ValueError(f"init must be 'cnn' or 'random', got {run.init!r}")
+    start = time.perf_counter()
+    x, y, x_val, y_val, x_test, y_test = (t.to(device) for t in clean_split(run.dataset, run.val_fraction, run.seed))
+    if run.train_per_class:
+        keep = datasets.balanced_subset(y.cpu(), run.train_per_class, run.seed).to(device)
+        x, y = x[keep], y[keep]
+    shape, (lr, batch) = tuple(x.shape[1:]), run.optimizer_settings()
+    torch.manual_seed(run.seed)
+    cnn = ott_net(run.dataset).to(device)
+
+    def phase(model, epochs, seed, label, stop=True, hooks=None):
+        history = fit(model, x, y, epochs=epochs, batch_size=batch, seed=seed,
+                      optimizer=torch.optim.Adam(model.parameters(), lr=lr), val=(x_val, y_val),
+                      early_stopping=EarlyStopping(run.patience) if stop else None, augment=_augment(run),
+                      hooks=hooks, progress=label if progress else False)
+        curves = {k: torch.tensor(history[k]) for k in ("train_loss", "val_loss", "val_acc")}
+        if hooks:
+            curves["distances"] = {k: torch.tensor([d[k] for d in history["distances"]])
+                                   for k in history["distances"][0]}
+        return curves
+
+    def finish(model) -> dict:
+        return {"test_acc": evaluate(model, x_test, y_test)[1], "robustness": robustness(model, x_test, y_test)}
+
+    out = {"run": run}
+    if run.init == "random":
+        model = random_free(cnn, shape)
+        out["free"] = phase(model, run.cnn_epochs + run.after_epochs, run.seed, "free from random init",
+                            stop=False, hooks={"distances": distances})
+        out["free"].update(finish(model))
+    else:
+        out["cnn"] = phase(cnn, run.cnn_epochs, run.seed, "CNN to a plateau")
+        out["switch_epoch"] = len(out["cnn"]["train_loss"])
+        freed = free(cnn, shape)
+        with torch.no_grad():
+            out["switch_gap"] = (freed(x_test[:500]) - cnn(x_test[:500])).abs().max().item()
+        out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False,
+                            hooks={"distances": distances})
+        out["free"].update(finish(freed))
+        out["cnn_after"] = phase(cnn, run.after_epochs, run.seed + 1, "CNN continued", stop=False)
+        out["cnn_after"].update(finish(cnn))
+    out["seconds"] = time.perf_counter() - start
+    return out

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+import torch
+
+from nblib.chapters import weight_divergence as wd
+
+
+def test_the_leaky_shuffle_duplicates_rows_and_keeps_labels_with_their_images():
+    n = 1000
+    images = np.arange(n, dtype=np.int64)[:, None].repeat(3, 1)  # row i holds i
+    labels = np.eye(n, dtype=np.float32)  # one-hot: label i belongs to image i
+    wd.leaky_shuffle(images, labels, seed=0)
+    rows = images[:, 0]
+    assert (images == rows[:, None]).all()  # whole rows were copied
+    assert (labels.argmax(1) == rows).all()  # every image still carries its own label
+    assert 0.4 * n < len(np.unique(rows)) < 0.6 * n  # about half the images survive
+    honest = np.random.default_rng(0).permutation(n)
+    assert len(np.unique(honest)) == n
+
+
+def test_the_seeds_split_leaks_as_reported():
+    x_train, _, x_val, _ = wd.leaky_split("mnist", seed=0)
+    stats = wd.leak_stats(x_train, x_val)
+    assert stats["images"] == 70_000
+    assert 0.45 < stats["distinct"] / stats["images"] < 0.55  # STUDIES: about 30k of 60k for CIFAR-10
+    assert stats["val_in_train"] > 0.85  # STUDIES: about 89%
+    x, _ = wd.merged("mnist")
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+    assert wd.leak_stats(x[perm[:56_000]], x[perm[56_000:]])["val_in_train"] < 0.01  # an honest split
+
+
+def test_the_clean_split_keeps_validation_apart_and_the_test_set_whole():
+    x, y, x_val, y_val, x_test, y_test = wd.clean_split("mnist", val_fraction=0.1, seed=0)
+    assert len(x) == 54_000 and len(x_val) == 6_000 and len(x_test) == 10_000
+    assert wd.leak_stats(x, x_val)["val_in_train"] < 0.01 and 0 <= x.min() and x.max() <= 1
+
+
+@pytest.mark.parametrize("dataset, shape, params", [("cifar10", (3, 32, 32), 2_875_530),
+                                                    ("mnist", (1, 28, 28), 2_201_098)])
+def test_ott_nets_and_the_exact_switch(dataset, shape, params):
+    torch.manual_seed(0)
+    cnn = wd.ott_net(dataset)
+    assert sum(p.numel() for p in cnn.parameters()) == params
+    x = torch.rand(4, *shape)
+    freed = wd.free(cnn, shape)
+    with torch.no_grad():
+        assert (freed(x) - cnn(x)).abs().max() < 1e-5
+    assert all(v < 1e-6 for v in wd.distances(freed).values())  # every position holds the same filter
+    assert all(v > 0.1 for k, v in wd.distances(wd.random_free(cnn, shape)).items() if "cosine" in k)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        wd.ott_net("svhn")
+
+
+def test_distances_skip_rings_that_do_not_fit():
+    keys = wd.distances(wd.free(wd.ott_net("cifar10"), (3, 32, 32)))
+    assert "l1 euclid r4" in keys and "l2 euclid r4" in keys  # 14x14 and 5x5 positions
+    assert "l3 euclid r1" in keys and "l3 euclid r4" not in keys  # 3x3 positions: no ring 4
+
+
+def test_noise_augmentation_adds_the_stated_sigma():
+    x = torch.full((64, 1, 28, 28), 0.5)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(wd.add_noise(x, 0.0, g), x)
+    assert (wd.add_noise(x, 0.3, g) - x).std().item() == pytest.approx(0.3, rel=0.02)
+
+
+def test_a_run_switches_exactly_and_records_divergence():
+    run = wd.Run("mnist", sigma=0.3, cnn_epochs=2, after_epochs=2, train_per_class=30)
+    out = wd.train(run, progress=False)
+    assert out["switch_gap"] < 1e-5 and out["switch_epoch"] == 2
+    assert len(out["free"]["val_acc"]) == len(out["cnn_after"]["val_acc"]) == 2
+    d = out["free"]["distances"]["l1 euclid r1"]
+    assert len(d) == 2 and (d > 0).all()  # the freed copies drift apart
+    assert set(out["free"]["robustness"]) == {"fgsm 0.01", "fgsm 0.03", "noise 0.1", "noise 0.3"}
+    with pytest.raises(ValueError, match="init must be"):
+        wd.train(wd.Run("mnist", init="cnn-ish"), progress=False)
