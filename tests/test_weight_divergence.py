@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from nblib.chapters import weight_divergence as wd
+from nblib.params import ParameterError, check_params
 
 
 def test_the_leaky_shuffle_duplicates_rows_and_keeps_labels_with_their_images():
@@ -74,3 +75,23 @@ def test_a_run_switches_exactly_and_records_divergence():
     assert set(out["free"]["robustness"]) == {"fgsm 0.01", "fgsm 0.03", "noise 0.1", "noise 0.3"}
     with pytest.raises(ValueError, match="init must be"):
         wd.train(wd.Run("mnist", init="cnn-ish"), progress=False)
+
+
+def test_the_leak_demo_trains_the_same_net_on_both_splits():
+    out = wd.train_leak(wd.LeakDemo("cifar10", epochs=1), progress=False)
+    assert out["stats"]["val_in_train"] > 0.85
+    assert len(out["leaky"]["val_acc"]) == len(out["clean"]["val_acc"]) == 1
+    assert out["leaky"]["train_size"] + out["leaky"]["val_size"] == out["stats"]["images"]  # train + test merged
+    assert 0 <= out["clean"]["test_acc"] <= 1
+
+
+def test_chapter_parameters_are_checked_before_any_work():
+    chapter = check_params(wd.Chapter, datasets=["mnist"], sigmas=[0.0, 0.3], shifts=[0, 2], seeds=2)
+    runs = chapter.runs()
+    assert len(runs) == 2 * (2 * 2 + 2)  # per seed: 2 sigmas x 2 shifts from the CNN, 2 from random init
+    assert {r.init for r in runs} == {"cnn", "random"} and len(chapter.leak_demos()) == 2
+    for bad, message in [(dict(sigmas=[-0.1]), "'sigmas'.*>= 0"), (dict(datasets=["svhn"]), "'datasets'.*allowed"),
+                         (dict(rings=[1, 14]), "'rings'.*14x14 positions"),
+                         (dict(train_per_class=6000), "'train_per_class'.*at most"), (dict(sigmas=[]), "empty")]:
+        with pytest.raises(ParameterError, match=message):
+            check_params(wd.Chapter, **{"datasets": ["cifar10"], **bad})

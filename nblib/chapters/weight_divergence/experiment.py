@@ -24,11 +24,14 @@ from nblib import embed
 from nblib.attacks import fgsm
 from nblib.augment import random_crop_flip
 from nblib.layers import LocallyConnected2d
+from nblib.params import ParameterError, param
 from nblib.train import EarlyStopping, evaluate, fit
 
 __all__ = ["DATASETS", "ott_net", "free", "merged", "leaky_shuffle", "leaky_split", "leak_stats",
-           "clean_split", "add_noise", "conv_shapes", "distances", "random_free", "robustness", "Run", "train"]
+           "clean_split", "add_noise", "conv_shapes", "distances", "random_free", "robustness", "Run", "train",
+           "LeakDemo", "train_leak", "Chapter"]
 RINGS = (1, 4)  # ring distances between positions whose filters are compared (the seed's)
+SIDES = {"cifar10": 32, "mnist": 28}
 DATASETS = ("cifar10", "mnist")
 
 
@@ -155,13 +158,13 @@ def clean_split(dataset: str, val_fraction: float = 0.1, seed: int = 0):
 
 # --- the runs ----------------------------------------------------------------------------------
 
-def distances(model: nn.Module) -> dict[str, float]:
+def distances(model: nn.Module, rings: tuple[int, ...] = RINGS) -> dict[str, float]:
     """Mean Euclidean and cosine distance between the filters of positions at each ring distance
-    in `RINGS`, for every locally connected layer where that ring fits ('l1 euclid r4', ...)."""
+    in `rings`, for every locally connected layer where that ring fits ('l1 euclid r4', ...)."""
     out = {}
     layers = [m for m in model.modules() if isinstance(m, LocallyConnected2d)]
     for i, layer in enumerate(layers, 1):
-        for ring in RINGS:
+        for ring in rings:
             if ring < min(layer.out_size):
                 out[f"l{i} euclid r{ring}"], out[f"l{i} cosine r{ring}"] = embed.filter_distances(layer, ring)
     return out
@@ -188,6 +191,7 @@ class Run:
     val_fraction: float = 0.1
     train_per_class: int = 0
     init: str = "cnn"
+    rings: tuple[int, ...] = RINGS
     seed: int = 0
 
     def reads(self) -> tuple[str, ...]:
@@ -250,7 +254,7 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
     if run.init == "random":
         model = random_free(cnn, shape)
         out["free"] = phase(model, run.cnn_epochs + run.after_epochs, run.seed, "free from random init",
-                            stop=False, hooks={"distances": distances})
+                            stop=False, hooks={"distances": lambda m: distances(m, run.rings)})
         out["free"].update(finish(model))
     else:
         out["cnn"] = phase(cnn, run.cnn_epochs, run.seed, "CNN to a plateau")
@@ -259,9 +263,86 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
         with torch.no_grad():
             out["switch_gap"] = (freed(x_test[:500]) - cnn(x_test[:500])).abs().max().item()
         out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False,
-                            hooks={"distances": distances})
+                            hooks={"distances": lambda m: distances(m, run.rings)})
         out["free"].update(finish(freed))
         out["cnn_after"] = phase(cnn, run.after_epochs, run.seed + 1, "CNN continued", stop=False)
         out["cnn_after"].update(finish(cnn))
     out["seconds"] = time.perf_counter() - start
     return out
+
+
+@dataclass(frozen=True)
+class LeakDemo:
+    """The same CNN trained for `epochs` on the seed's leaky split and on a clean one (no early
+    stopping, no augmentation), to show what the leak does to the validation accuracy."""
+    dataset: str = "cifar10"
+    epochs: int = 10
+    seed: int = 0
+
+    def reads(self) -> tuple[str, ...]:
+        return (self.dataset,)
+
+
+def train_leak(demo: LeakDemo, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
+    """Validation accuracy per epoch on the leaky split ("validation" = its last 20%) and on a
+    clean split (validation from the training images), and the clean run's test accuracy."""
+    start, out = time.perf_counter(), {"demo": demo}
+    lr, batch = Run(demo.dataset).optimizer_settings()
+    x, y, x_val, y_val = leaky_split(demo.dataset, demo.seed)
+    clean = clean_split(demo.dataset, 0.2, demo.seed)
+    splits = {"leaky": (x.float() / 255, y, x_val.float() / 255, y_val), "clean": clean[:4]}
+    out["stats"] = leak_stats(x, x_val)
+    for name, (xt, yt, xv, yv) in splits.items():
+        torch.manual_seed(demo.seed)
+        model = ott_net(demo.dataset).to(device)
+        history = fit(model, xt.to(device), yt.to(device), epochs=demo.epochs, batch_size=batch, seed=demo.seed,
+                      optimizer=torch.optim.Adam(model.parameters(), lr=lr), val=(xv.to(device), yv.to(device)),
+                      progress=f"{name} split" if progress else False)
+        out[name] = {"val_acc": torch.tensor(history["val_acc"]), "train_size": len(xt), "val_size": len(xv)}
+    out["clean"]["test_acc"] = evaluate(model, clean[4].to(device), clean[5].to(device))[1]
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """The chapter's parameters (the seed: CIFAR-10, noise 0 / 0.3 / 0.5, the CNN for 100 epochs or
+    to a validation plateau, the free net after it, rings 1 and 4)."""
+    datasets: tuple[str, ...] = param(("cifar10", "mnist"), choices=DATASETS, nonempty=True)
+    sigmas: tuple[float, ...] = param((0.0, 0.3, 0.5), ge=0.0, nonempty=True)
+    shifts: tuple[int, ...] = param((0,), ge=0, le=8, nonempty=True)
+    cnn_epochs: int = param(100, ge=1)
+    after_epochs: int = param(50, ge=1)
+    patience: int = param(10, ge=1)
+    rings: tuple[int, ...] = param(RINGS, ge=1, nonempty=True)
+    seeds: int = param(3, ge=1, le=100)
+    train_per_class: int = param(0, ge=0)
+    leak_epochs: int = param(10, ge=1)
+
+    def validate(self) -> None:
+        for name in self.datasets:
+            largest = max(side for side, _ in conv_shapes(name))
+            too_far = [r for r in self.rings if r >= largest]
+            if too_far:
+                raise ParameterError(f"parameter 'rings': got {list(self.rings)}; on {name} the largest layer has "
+                                     f"{largest}x{largest} positions, so a ring must be < {largest} ({too_far} are not)")
+            if self.train_per_class:
+                available = min(datasets.class_counts(datasets.load(name, True).labels))
+                if self.train_per_class > available:
+                    raise ParameterError(f"parameter 'train_per_class': got {self.train_per_class}; {name} here has "
+                                         f"at most {available} training images per class (0 = use all)")
+
+    def runs(self) -> list[Run]:
+        """Per dataset, noise level, shift and seed: the CNN then free / CNN continued; and the free net
+        from a random initialisation (Ott's setting) at every noise level without shifts."""
+        common = dict(cnn_epochs=self.cnn_epochs, after_epochs=self.after_epochs, patience=self.patience,
+                      rings=self.rings, train_per_class=self.train_per_class)
+        out = []
+        for name in self.datasets:
+            for seed in range(self.seeds):
+                out += [Run(name, sigma, shift, seed=seed, **common) for sigma in self.sigmas for shift in self.shifts]
+                out += [Run(name, sigma, 0, init="random", seed=seed, **common) for sigma in self.sigmas]
+        return out
+
+    def leak_demos(self) -> list[LeakDemo]:
+        return [LeakDemo(name, self.leak_epochs, seed) for name in self.datasets for seed in range(self.seeds)]
