@@ -1,0 +1,207 @@
+"""Tables, figures and the scorecard of the weight-divergence chapter."""
+from __future__ import annotations
+
+import torch
+from matplotlib.figure import Figure
+
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, verdict
+from nblib.stats import mean_ci
+
+OTT = {"cnn": 0.6711, "free": 0.6473}  # CIFAR-10 validation, no augmentation, median of 5 folds
+LAYER = "l1"  # distances are read on the first layer, where every ring fits
+
+
+def groups(results: list[dict]) -> dict[tuple[str, float, int, str], list[dict]]:
+    """Runs grouped by (dataset, sigma, shift, init), each list in seed order (runs pair by seed)."""
+    out: dict[tuple, list[dict]] = {}
+    for r in results:
+        run = r["run"]
+        out.setdefault((run.dataset, run.sigma, run.shift, run.init), []).append(r)
+    for runs in out.values():
+        runs.sort(key=lambda r: r["run"].seed)
+    return out
+
+
+def _stack(runs: list[dict], branch: str, name: str) -> torch.Tensor:
+    return torch.stack([torch.as_tensor(r[branch][name]) for r in runs]).double()
+
+
+def final(runs: list[dict], branch: str, name: str = "test_acc") -> torch.Tensor:
+    """(seeds,) of a branch's final value: test_acc, or the last epoch of a curve."""
+    values = [r[branch][name] for r in runs]
+    return torch.tensor([v[-1].item() if torch.is_tensor(v) and v.ndim else float(v) for v in values]).double()
+
+
+def distance(runs: list[dict], kind: str = "cosine", ring: int = 1) -> torch.Tensor:
+    """(seeds, epochs) of the free net's first-layer filter distance."""
+    return torch.stack([r["free"]["distances"][f"{LAYER} {kind} r{ring}"] for r in runs]).double()
+
+
+def mean_text(x: torch.Tensor, scale: float = 100, digits: int = 1) -> str:
+    mean, half = mean_ci(x.double())
+    return f"{scale * mean:.{digits}f}" + (" (one run)" if x.numel() < 2 else f" ± {scale * half:.{digits}f}")
+
+
+def pct(e: Effect) -> str:
+    return f"{e.text(100, 1)} points"
+
+
+# --- the leak ----------------------------------------------------------------------------------
+
+def leak_table(demos: list[dict]) -> str:
+    """Markdown: per dataset, the leaky split's duplicates and the validation accuracy it gives,
+    against the same net on a clean split (paired by seed)."""
+    lines = ["| data | merged images | distinct | validation images with a copy in training | epochs "
+             "| leaky 'validation' (%) | clean validation (%) | leaky − clean (points) |", "|---" * 8 + "|"]
+    for name in sorted({d["demo"].dataset for d in demos}):
+        runs = sorted((d for d in demos if d["demo"].dataset == name), key=lambda d: d["demo"].seed)
+        leaky = torch.tensor([d["leaky"]["val_acc"][-1].item() for d in runs]).double()
+        clean = torch.tensor([d["clean"]["val_acc"][-1].item() for d in runs]).double()
+        distinct = torch.tensor([d["stats"]["distinct"] for d in runs]).double()
+        shared = torch.tensor([d["stats"]["val_in_train"] for d in runs]).double()
+        lines.append(f"| {name} | {runs[0]['stats']['images']:,} | {mean_text(distinct, 1, 0)} | "
+                     f"{mean_text(shared)}% | {runs[0]['demo'].epochs} | {mean_text(leaky)} | {mean_text(clean)} "
+                     f"| {pct(paired(leaky, clean))} |")
+    return "\n".join(lines)
+
+
+def leak_effect(demos: list[dict], dataset: str) -> Effect:
+    runs = sorted((d for d in demos if d["demo"].dataset == dataset), key=lambda d: d["demo"].seed)
+    return paired(torch.tensor([d["leaky"]["val_acc"][-1].item() for d in runs]).double(),
+                  torch.tensor([d["clean"]["val_acc"][-1].item() for d in runs]).double())
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+def _band(ax, x, values: torch.Tensor, label: str, **style) -> None:
+    mean, half = mean_ci(values, dim=0)
+    line, = ax.plot(x, mean, label=label, **style)
+    if values.shape[0] > 1:
+        ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def curves_figure(runs: list[dict]) -> Figure:
+    """Training and validation loss: the CNN up to its plateau (each seed, epochs counted back from
+    the switch), then the free net and the CNN continued (mean and 95% band)."""
+    fig = Figure(figsize=(10, 3.6))
+    axes = fig.subplots(1, 2)
+    for ax, name, title in zip(axes, ("train_loss", "val_loss"), ("training loss", "validation loss")):
+        for i, r in enumerate(runs):
+            before = r["cnn"][name]
+            ax.plot(torch.arange(-len(before) + 1, 1), before, color="black", alpha=0.4, linewidth=1,
+                    label="CNN to its plateau" if i == 0 else None)
+        after = torch.arange(1, len(runs[0]["free"][name]) + 1)
+        _band(ax, after, _stack(runs, "free", name), "free net", color="tab:red")
+        _band(ax, after, _stack(runs, "cnn_after", name), "CNN continued", color="black", linestyle="--")
+        ax.axvline(0, color="gray", linestyle=":")
+        ax.set(xlabel="epochs after the switch", ylabel=title)
+    axes[1].legend(fontsize=8)
+    run = runs[0]["run"]
+    fig.suptitle(f"{run.dataset}, noise sigma = {run.sigma:g}, shift = {run.shift}")
+    fig.tight_layout()
+    return fig
+
+
+def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
+    """Euclidean and cosine distance between neighbouring filters (ring 1 and 4, first layer) over
+    the epochs after the switch, and for a free net trained from a random initialisation."""
+    fig = Figure(figsize=(10, 3.6))
+    axes = fig.subplots(1, 2)
+    for ax, kind in zip(axes, ("euclid", "cosine")):
+        for ring, style in ((1, "-"), (4, "--")):
+            d = distance(freed, kind, ring)
+            _band(ax, torch.arange(1, d.shape[1] + 1), d, f"freed CNN, ring {ring}", color="tab:red", linestyle=style)
+            if scratch:
+                s = distance(scratch, kind, ring)
+                _band(ax, torch.arange(1, s.shape[1] + 1), s, f"free from random init, ring {ring}",
+                      color="tab:gray", linestyle=style)
+        ax.set(xlabel="epochs after the switch (from the start for random init)",
+               ylabel=f"{'Euclidean' if kind == 'euclid' else 'cosine'} distance", yscale="log")
+    axes[1].legend(fontsize=8)
+    run = freed[0]["run"]
+    fig.suptitle(f"{run.dataset}, noise sigma = {run.sigma:g}: first-layer filters at neighbouring positions")
+    fig.tight_layout()
+    return fig
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+def accuracy_table(g: dict) -> str:
+    """Markdown: final test accuracy of the CNN continued and of the free net, and their difference."""
+    lines = ["| data | sigma | shift | CNN continued (%) | free net (%) | free − CNN (points) "
+             "| free from random init (%) |", "|---" * 7 + "|"]
+    for (name, sigma, shift, init), runs in sorted(g.items()):
+        if init != "cnn":
+            continue
+        scratch = g.get((name, sigma, shift, "random"))
+        lines.append(f"| {name} | {sigma:g} | {shift} | {mean_text(final(runs, 'cnn_after'))} "
+                     f"| {mean_text(final(runs, 'free'))} | {pct(paired(final(runs, 'free'), final(runs, 'cnn_after')))} "
+                     f"| {mean_text(final(scratch, 'free')) if scratch else '—'} |")
+    return "\n".join(lines)
+
+
+def robustness_table(g: dict) -> str:
+    """Markdown: accuracy under FGSM and Gaussian noise, free net minus CNN continued (paired)."""
+    keys = sorted(next(iter(g.values()))[0]["free"]["robustness"])
+    lines = ["| data | sigma | shift | " + " | ".join(f"{k}: CNN / free (%) | free − CNN" for k in keys) + " |",
+             "|---" * (3 + 2 * len(keys)) + "|"]
+    for (name, sigma, shift, init), runs in sorted(g.items()):
+        if init != "cnn":
+            continue
+        cells = []
+        for k in keys:
+            cnn, free = (torch.tensor([r[b]["robustness"][k] for r in runs]).double() for b in ("cnn_after", "free"))
+            cells.append(f"{mean_text(cnn)} / {mean_text(free)} | {pct(paired(free, cnn))}")
+        lines.append(f"| {name} | {sigma:g} | {shift} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# --- claims ------------------------------------------------------------------------------------
+
+def _gap(runs: list[dict], branch: str) -> torch.Tensor:
+    """Final validation loss minus final training loss (overfitting, in loss)."""
+    return final(runs, branch, "val_loss") - final(runs, branch, "train_loss")
+
+
+def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Claim]:
+    """The seed's and Ott's claims, graded by the shared rule at this chapter's scale."""
+    rows = []
+    plain = {(name, sigma): runs for (name, sigma, shift, init), runs in g.items() if init == "cnn" and shift == 0}
+    effects = {k: effect(distance(runs)[:, -1]) for k, runs in plain.items()}
+    rows.append(Claim("Freed weights diverge (first-layer cosine distance at ring 1 after training, every setting)",
+                      "yes (figures 2, 4, 6; ~0.7 cosine at sigma 0.5)",
+                      "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(effects.items())),
+                      ordering(verdict(e) for e in effects.values())))
+    noisier = {}
+    for (name, sigma), runs in plain.items():
+        if sigma > 0 and (name, 0.0) in plain:
+            noisier[(name, sigma)] = paired(distance(runs)[:, -1], distance(plain[(name, 0.0)])[:, -1])
+    if noisier:
+        rows.append(Claim("Noise increases divergence (cosine distance, sigma against 0, paired by seed)", "yes",
+                          "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(noisier.items())),
+                          ordering(verdict(e) for e in noisier.values())))
+    less = {k: paired(final(r, "free"), final(r, "cnn_after")) for k, r in plain.items()}
+    rows.append(Claim("The free net is less accurate than the CNN continued (test accuracy)",
+                      "yes (e.g. 94.0% vs 95.8% at sigma 0.3, on the leaky split)",
+                      "; ".join(f"{n} sigma {s:g}: {pct(e)}" for (n, s), e in sorted(less.items())),
+                      ordering(verdict(e, -1) for e in less.values())))
+    over = {k: paired(_gap(r, "free"), _gap(r, "cnn_after")) for k, r in plain.items()}
+    rows.append(Claim("The free net overfits more (validation minus training loss, free minus CNN)", "yes",
+                      "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(over.items())),
+                      ordering(verdict(e) for e in over.values())))
+    robust = {k: paired(*(torch.tensor([x[b]["robustness"][attack] for x in r]).double() for b in ("free", "cnn_after")))
+              for k, r in plain.items()}
+    rows.append(Claim(f"The free net is less robust ({attack}: free minus CNN)", "yes (not measured)",
+                      "; ".join(f"{n} sigma {s:g}: {pct(e)}" for (n, s), e in sorted(robust.items())),
+                      ordering(verdict(e, -1) for e in robust.values())))
+    if ("cifar10", 0.0, 0, "random") in g and ("cifar10", 0.0) in plain:
+        e = paired(final(g[("cifar10", 0.0, 0, "random")], "free"), final(plain[("cifar10", 0.0)], "cnn_after"))
+        rows.append(Claim("Ott: trained from scratch, the free net is less accurate than the CNN (CIFAR-10, no "
+                          "augmentation)", f"{100 * OTT['free']:.2f} vs {100 * OTT['cnn']:.2f}%", pct(e),
+                          verdict(e, -1, OTT["free"] - OTT["cnn"])))
+    for name in sorted({d["demo"].dataset for d in demos}):
+        e = leak_effect(demos, name)
+        rows.append(Claim(f"The seed's 'validation' accuracy is inflated by the leak ({name}: leaky minus clean)",
+                          "95.8% / 94.0% where Ott reports 56-67%", pct(e), verdict(e)))
+    return rows
+
