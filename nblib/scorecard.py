@@ -46,6 +46,10 @@ class Effect:
             return f"{scale * self.mean:+.{digits}f} (one run, no interval)"
         return f"{scale * self.mean:+.{digits}f} ± {scale * self.half:.{digits}f}"
 
+    def points(self, digits: int = 1) -> str:
+        """A difference of accuracies in percentage points: '+1.2 ± 0.5 points'."""
+        return f"{self.text(100, digits)} points"
+
 
 def paired(a: torch.Tensor, b: torch.Tensor) -> Effect:
     """The effect a - b for runs paired index by index (same seed / draw / theta)."""

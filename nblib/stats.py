@@ -1,4 +1,4 @@
-"""Summaries over repeated runs: mean with a t-interval, median with quartiles."""
+"""Summaries over repeated runs: mean with a t-interval (as numbers, text or a band), median with quartiles."""
 from __future__ import annotations
 
 import math
@@ -23,6 +23,24 @@ def mean_ci(x: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]
     if n < 2:
         return mean, torch.full_like(mean, math.nan)
     return mean, t_quantile(n - 1) * x.std(dim) / math.sqrt(n)
+
+
+def mean_ci_text(x: torch.Tensor, scale: float = 100.0, digits: int = 1) -> str:
+    """'52.3 ± 0.4': the mean over runs and the half-width of its 95% interval, times `scale`
+    ('52.3 (one run)' for a single run)."""
+    mean, half = mean_ci(torch.as_tensor(x, dtype=torch.float64).flatten())
+    if half.isnan():
+        return f"{scale * mean:.{digits}f} (one run)"
+    return f"{scale * mean:.{digits}f} ± {scale * half:.{digits}f}"
+
+
+def plot_mean_band(ax, x, values: torch.Tensor, label: str, **style) -> None:
+    """Draw the mean over runs (the rows of `values`) on a matplotlib axis, with its 95% band
+    when there are two runs or more."""
+    mean, half = mean_ci(values, dim=0)
+    line, = ax.plot(x, mean, label=label, **style)
+    if values.shape[0] > 1:
+        ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def median_quartiles(x: torch.Tensor, dim: int = -1) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

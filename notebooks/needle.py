@@ -175,8 +175,8 @@ display(Markdown(report.parts_table(arms, chapter)))
 # vanilla FCN; compare with the drawing below.
 
 # %%
-silhouette_t = report.intermediate(chapter) if report.intermediate(chapter) is not None else max(chapter.t_w)
-report.silhouettes_figure(arms, silhouette_t)
+middle = report.intermediate(chapter)
+report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle)
 
 # %% [markdown]
 # ## Interpolating in weight space

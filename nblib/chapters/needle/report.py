@@ -5,7 +5,7 @@ import torch
 from matplotlib.figure import Figure
 
 from nblib.scorecard import Claim, Effect, ordering, paired, side, verdict
-from nblib.stats import mean_ci
+from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 
 from .experiment import ALPHAS, Chapter
 
@@ -53,18 +53,6 @@ def intermediate(chapter: Chapter) -> int | None:
     return times[len(times) // 2] if len(times) >= 3 else None
 
 
-def pct(e: Effect) -> str:
-    return f"{e.text(100, 1)} points"
-
-
-def mean_text(x: torch.Tensor, scale: float = 100, digits: int = 1) -> str:
-    """'52.3 ± 0.4' (mean and 95% half-width, times scale) or the single value."""
-    mean, half = mean_ci(x.double())
-    if x.numel() < 2:
-        return f"{scale * mean:.{digits}f} (one run)"
-    return f"{scale * mean:.{digits}f} ± {scale * half:.{digits}f}"
-
-
 # --- the switch ------------------------------------------------------------------------------
 
 def exactness(a: dict) -> dict[str, float]:
@@ -78,13 +66,6 @@ def exactness(a: dict) -> dict[str, float]:
 
 # --- figures -----------------------------------------------------------------------------------
 
-def _band(ax, x, values: torch.Tensor, label: str, **style) -> None:
-    """Mean over seeds with its 95% band (values: (seeds, points))."""
-    mean, half = mean_ci(values, dim=0)
-    line, = ax.plot(x, mean, label=label, **style)
-    if values.shape[0] > 1:
-        ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
-
 
 def release_figure(a: dict, chapter: Chapter, t_w: int) -> Figure:
     """Training loss and test accuracy of the CNN, the vanilla FCN and the eFCN / eLCN released at t_w."""
@@ -95,8 +76,8 @@ def release_figure(a: dict, chapter: Chapter, t_w: int) -> Figure:
                  (("elcn", t_w, 0), "tab:blue")]
     for key, color in arms_here:
         label = NAMES[key[0]] + (f" (t_w = {t_w})" if key[0] in ("efcn", "elcn") else "")
-        _band(loss_ax, epochs, curve(a[key], "train_loss"), label, color=color)
-        _band(acc_ax, epochs, 100 * curve(a[key], "test_acc"), label, color=color)
+        plot_mean_band(loss_ax, epochs, curve(a[key], "train_loss"), label, color=color)
+        plot_mean_band(acc_ax, epochs, 100 * curve(a[key], "test_acc"), label, color=color)
     for ax in (loss_ax, acc_ax):
         ax.axvline(t_w, color="tab:red", linestyle=":", linewidth=1)
         ax.set_xlabel("epoch")
@@ -139,8 +120,8 @@ def delta_figure(a: dict, chapter: Chapter) -> Figure:
     colors = [f"C{i}" for i in range(len(chapter.t_w))]
     for t, color in zip(sorted(chapter.t_w), colors):
         d = curve(a[("efcn", t, 0)], "delta")[:, t:]
-        _band(over, epochs[t:], d, f"eFCN t_w = {t}", color=color, marker=".")
-    _band(over, epochs, curve(a[("fcn", 0, 0)], "delta"), NAMES["fcn"], color="tab:gray")
+        plot_mean_band(over, epochs[t:], d, f"eFCN t_w = {t}", color=color, marker=".")
+    plot_mean_band(over, epochs, curve(a[("fcn", 0, 0)], "delta"), NAMES["fcn"], color="tab:gray")
     over.set(xlabel="epoch", ylabel="δ = ‖θ_off-local‖ / ‖θ‖", yscale="log")
     over.legend(fontsize=8)
     ts = sorted(chapter.t_w)
@@ -156,7 +137,7 @@ def interpolation_figure(a: dict, chapter: Chapter) -> Figure:
     ax = fig.subplots()
     for i, t in enumerate(sorted(chapter.t_w)):
         acc = torch.stack([r["interpolation"]["acc"] for r in a[("efcn", t, 0)]]).double()
-        _band(ax, ALPHAS, 100 * acc, f"t_w = {t}", color=f"C{i}")
+        plot_mean_band(ax, ALPHAS, 100 * acc, f"t_w = {t}", color=f"C{i}")
     ax.set(xlabel="α: (1 − α) · released CNN + α · trained eFCN", ylabel="test accuracy (%)",
            title="along the straight line in weight space")
     ax.legend(fontsize=8)
@@ -233,9 +214,9 @@ def results_table(a: dict, chapter: Chapter) -> str:
     for key in order:
         to, t, t2 = key
         when = {"cnn": "never", "fcn": "(random init)", "elcn-efcn": f"t1 = {t}, t2 = {t2}"}.get(to, f"t_w = {t}")
-        gain = "" if to == "cnn" else pct(paired(final(a[key]), cnn))
-        lines.append(f"| {NAMES[to]} | {when} | {mean_text(final(a[key], 'train_loss'), 1, 3)} "
-                     f"| {mean_text(final(a[key]))} | {gain} |")
+        gain = "" if to == "cnn" else paired(final(a[key]), cnn).points()
+        lines.append(f"| {NAMES[to]} | {when} | {mean_ci_text(final(a[key], 'train_loss'), 1, 3)} "
+                     f"| {mean_ci_text(final(a[key]))} | {gain} |")
     return "\n".join(lines)
 
 
@@ -249,8 +230,8 @@ def parts_table(a: dict, chapter: Chapter) -> str:
         local, off = parts(a[key])
         both = final(a[key])
         label = f"eFCN, t_w = {key[1]}" if key[0] == "efcn" else NAMES["fcn"]
-        lines.append(f"| {label} | {mean_text(local)} | {mean_text(off)} | {mean_text(both)} "
-                     f"| {pct(paired(both, local))} |")
+        lines.append(f"| {label} | {mean_ci_text(local)} | {mean_ci_text(off)} | {mean_ci_text(both)} "
+                     f"| {paired(both, local).points()} |")
     return "\n".join(lines)
 
 
@@ -260,7 +241,7 @@ def grid_table(a: dict, chapter: Chapter) -> str:
     lines = ["| t1 (eLCN) | t2 (eFCN) | final test accuracy (%) | minus the CNN's (points) |", "|---|---|---|---|"]
     for (t1, t2), acc in sorted(cells.items()):
         what = "straight to the eFCN" if t1 == t2 else "eLCN to the end" if t2 == chapter.epochs else ""
-        lines.append(f"| {t1} | {t2}{' (' + what + ')' if what else ''} | {mean_text(acc)} | {pct(paired(acc, cnn))} |")
+        lines.append(f"| {t1} | {t2}{' (' + what + ')' if what else ''} | {mean_ci_text(acc)} | {paired(acc, cnn).points()} |")
     return "\n".join(lines)
 
 
@@ -294,7 +275,7 @@ def cost_table(costs: dict[str, dict], flops: float, peak: float) -> str:
 def _each(effects: dict[int, Effect], direction: int = 1) -> tuple[str, str]:
     """(verdict over all, 't_w = 2: +1.0 ± 0.5 points; ...')."""
     return (ordering(verdict(e, direction) for e in effects.values()),
-            "; ".join(f"t_w = {t}: {pct(e)}" for t, e in effects.items()))
+            "; ".join(f"t_w = {t}: {e.points()}" for t, e in effects.items()))
 
 
 def improvement(a: dict, chapter: Chapter) -> dict[int, Effect]:
@@ -349,14 +330,14 @@ def scorecard(a: dict, chapter: Chapter) -> list[Claim]:
     rows.append(Claim("The eFCN beats the vanilla FCN at every t_w", "yes (figure)", ours, grade))
     g = gains(a, chapter)
     rows.append(Claim(f"Released late (t_w = {late}, our latest), the eFCN beats its CNN", "yes (figure)",
-                      pct(g[late]), verdict(g[late])))
+                      g[late].points(), verdict(g[late])))
     if mid is None:
         rows.append(Claim("The gain is largest at intermediate t_w", "yes (figure)",
                           "fewer than three release times", "inconclusive"))
     else:
         ends = [paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (min(chapter.t_w), late)]
         rows.append(Claim(f"The gain is largest at intermediate t_w (t_w = {mid} against {min(chapter.t_w)} and "
-                          f"{late})", "yes (figure)", "; ".join(pct(e) for e in ends),
+                          f"{late})", "yes (figure)", "; ".join(e.points() for e in ends),
                           ordering(verdict(e) for e in ends)))
     order = delta_order(a, chapter)
     ts = sorted(chapter.t_w)
@@ -373,15 +354,15 @@ def scorecard(a: dict, chapter: Chapter) -> list[Claim]:
     if mid is not None:
         ends = bump(a, mid)
         rows.append(Claim(f"Interpolating between the CNN and the eFCN increases test accuracy (midpoint against "
-                          f"both ends, t_w = {mid})", "yes (figure)", "; ".join(pct(e) for e in ends),
+                          f"both ends, t_w = {mid})", "yes (figure)", "; ".join(e.points() for e in ends),
                           ordering(verdict(e) for e in ends)))
         g = gains(a, chapter, "elcn")[mid]
         rows.append(Claim(f"The eLCN released at an intermediate t_w gains over its CNN too (t_w = {mid})",
-                          "yes, \"very similar\"", pct(g), verdict(g)))
+                          "yes, \"very similar\"", g.points(), verdict(g)))
     h = hierarchy(a)
     if h:
         grade, ours = ordering(verdict(e) for e in h.values()), "; ".join(
-            f"t1 = {t1}, t2 = {t2}: {pct(e)}" for (t1, t2), e in h.items())
+            f"t1 = {t1}, t2 = {t2}: {e.points()}" for (t1, t2), e in h.items())
         rows.append(Claim("CNN → eLCN(t1) → eFCN(t2) beats CNN → eFCN(t2)", "yes (\"further increase\")", ours, grade))
     return rows
 
@@ -395,20 +376,20 @@ def findings(a: dict, chapter: Chapter) -> str:
         f"- **The switch is exact.** Over every release, outputs differ by at most {ex['output']:.1e} and "
         f"losses by {ex['loss']:.1e}; δ right after a release is {ex['delta']:g}.",
         "- **The eFCN against its CNN** (final test accuracy, paired by seed): "
-        + "; ".join(f"t_w = {t}: {pct(e)}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in g.items()) + ".",
+        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in g.items()) + ".",
         "- **The eLCN against its CNN**: "
-        + "; ".join(f"t_w = {t}: {pct(e)}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in gl.items()) + ".",
+        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in gl.items()) + ".",
         "- **Local only minus off-local only**: "
-        + "; ".join(f"t_w = {t}: {pct(e)}, {side(e, 'the local part better', 'the off-local part better')}"
+        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'the local part better', 'the off-local part better')}"
                     for t, e in alone.items()) + ".",
         "- **Both minus local only**: "
-        + "; ".join(f"t_w = {t}: {pct(e)}, {side(e, 'the off-local part helps', 'the off-local part hurts')}"
+        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'the off-local part helps', 'the off-local part hurts')}"
                     for t, e in helps.items()) + ".",
     ]
     efcn = {t: final(a[("efcn", t, 0)], "train_loss").mean().item() for t in sorted(chapter.t_w)}
     lines.append(
         f"- **Scale.** Every run ends after {chapter.epochs} epochs, the CNN at training loss "
-        f"{mean_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
+        f"{mean_ci_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
         f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs and each "
         "eFCN to near-zero training loss, so a release time here is not the same point of training as the same "
         "number of epochs there.")

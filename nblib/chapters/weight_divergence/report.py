@@ -5,7 +5,7 @@ import torch
 from matplotlib.figure import Figure
 
 from nblib.scorecard import Claim, Effect, effect, ordering, paired, verdict
-from nblib.stats import mean_ci
+from nblib.stats import mean_ci_text, plot_mean_band
 
 OTT = {"cnn": 0.6711, "free": 0.6473}  # CIFAR-10 validation, no augmentation, median of 5 folds
 LAYER = "l1"  # distances are read on the first layer, where every ring fits
@@ -37,15 +37,6 @@ def distance(runs: list[dict], kind: str = "cosine", ring: int = 1) -> torch.Ten
     return torch.stack([r["free"]["distances"][f"{LAYER} {kind} r{ring}"] for r in runs]).double()
 
 
-def mean_text(x: torch.Tensor, scale: float = 100, digits: int = 1) -> str:
-    mean, half = mean_ci(x.double())
-    return f"{scale * mean:.{digits}f}" + (" (one run)" if x.numel() < 2 else f" ± {scale * half:.{digits}f}")
-
-
-def pct(e: Effect) -> str:
-    return f"{e.text(100, 1)} points"
-
-
 # --- the leak ----------------------------------------------------------------------------------
 
 def leak_table(demos: list[dict]) -> str:
@@ -59,9 +50,9 @@ def leak_table(demos: list[dict]) -> str:
         clean = torch.tensor([d["clean"]["val_acc"][-1].item() for d in runs]).double()
         distinct = torch.tensor([d["stats"]["distinct"] for d in runs]).double()
         shared = torch.tensor([d["stats"]["val_in_train"] for d in runs]).double()
-        lines.append(f"| {name} | {runs[0]['stats']['images']:,} | {mean_text(distinct, 1, 0)} | "
-                     f"{mean_text(shared)}% | {runs[0]['demo'].epochs} | {mean_text(leaky)} | {mean_text(clean)} "
-                     f"| {pct(paired(leaky, clean))} |")
+        lines.append(f"| {name} | {runs[0]['stats']['images']:,} | {mean_ci_text(distinct, 1, 0)} | "
+                     f"{mean_ci_text(shared)}% | {runs[0]['demo'].epochs} | {mean_ci_text(leaky)} | {mean_ci_text(clean)} "
+                     f"| {paired(leaky, clean).points()} |")
     return "\n".join(lines)
 
 
@@ -72,12 +63,6 @@ def leak_effect(demos: list[dict], dataset: str) -> Effect:
 
 
 # --- figures -------------------------------------------------------------------------------------
-
-def _band(ax, x, values: torch.Tensor, label: str, **style) -> None:
-    mean, half = mean_ci(values, dim=0)
-    line, = ax.plot(x, mean, label=label, **style)
-    if values.shape[0] > 1:
-        ax.fill_between(x, mean - half, mean + half, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
 def curves_figure(runs: list[dict]) -> Figure:
@@ -91,8 +76,8 @@ def curves_figure(runs: list[dict]) -> Figure:
             ax.plot(torch.arange(-len(before) + 1, 1), before, color="black", alpha=0.4, linewidth=1,
                     label="CNN to its plateau" if i == 0 else None)
         after = torch.arange(1, len(runs[0]["free"][name]) + 1)
-        _band(ax, after, _stack(runs, "free", name), "free net", color="tab:red")
-        _band(ax, after, _stack(runs, "cnn_after", name), "CNN continued", color="black", linestyle="--")
+        plot_mean_band(ax, after, _stack(runs, "free", name), "free net", color="tab:red")
+        plot_mean_band(ax, after, _stack(runs, "cnn_after", name), "CNN continued", color="black", linestyle="--")
         ax.axvline(0, color="gray", linestyle=":")
         ax.set(xlabel="epochs after the switch", ylabel=title)
     axes[1].legend(fontsize=8)
@@ -110,10 +95,10 @@ def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
     for ax, kind in zip(axes, ("euclid", "cosine")):
         for ring, style in ((1, "-"), (4, "--")):
             d = distance(freed, kind, ring)
-            _band(ax, torch.arange(1, d.shape[1] + 1), d, f"freed CNN, ring {ring}", color="tab:red", linestyle=style)
+            plot_mean_band(ax, torch.arange(1, d.shape[1] + 1), d, f"freed CNN, ring {ring}", color="tab:red", linestyle=style)
             if scratch:
                 s = distance(scratch, kind, ring)
-                _band(ax, torch.arange(1, s.shape[1] + 1), s, f"free from random init, ring {ring}",
+                plot_mean_band(ax, torch.arange(1, s.shape[1] + 1), s, f"free from random init, ring {ring}",
                       color="tab:gray", linestyle=style)
         ax.set(xlabel="epochs after the switch (from the start for random init)",
                ylabel=f"{'Euclidean' if kind == 'euclid' else 'cosine'} distance", yscale="log")
@@ -134,9 +119,9 @@ def accuracy_table(g: dict) -> str:
         if init != "cnn":
             continue
         scratch = g.get((name, sigma, shift, "random"))
-        lines.append(f"| {name} | {sigma:g} | {shift} | {mean_text(final(runs, 'cnn_after'))} "
-                     f"| {mean_text(final(runs, 'free'))} | {pct(paired(final(runs, 'free'), final(runs, 'cnn_after')))} "
-                     f"| {mean_text(final(scratch, 'free')) if scratch else '—'} |")
+        lines.append(f"| {name} | {sigma:g} | {shift} | {mean_ci_text(final(runs, 'cnn_after'))} "
+                     f"| {mean_ci_text(final(runs, 'free'))} | {paired(final(runs, 'free'), final(runs, 'cnn_after')).points()} "
+                     f"| {mean_ci_text(final(scratch, 'free')) if scratch else '—'} |")
     return "\n".join(lines)
 
 
@@ -151,7 +136,7 @@ def robustness_table(g: dict) -> str:
         cells = []
         for k in keys:
             cnn, free = (torch.tensor([r[b]["robustness"][k] for r in runs]).double() for b in ("cnn_after", "free"))
-            cells.append(f"{mean_text(cnn)} / {mean_text(free)} | {pct(paired(free, cnn))}")
+            cells.append(f"{mean_ci_text(cnn)} / {mean_ci_text(free)} | {paired(free, cnn).points()}")
         lines.append(f"| {name} | {sigma:g} | {shift} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -183,7 +168,7 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
     less = {k: paired(final(r, "free"), final(r, "cnn_after")) for k, r in plain.items()}
     rows.append(Claim("The free net is less accurate than the CNN continued (test accuracy)",
                       "yes (e.g. 94.0% vs 95.8% at sigma 0.3, on the leaky split)",
-                      "; ".join(f"{n} sigma {s:g}: {pct(e)}" for (n, s), e in sorted(less.items())),
+                      "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(less.items())),
                       ordering(verdict(e, -1) for e in less.values())))
     over = {k: paired(_gap(r, "free"), _gap(r, "cnn_after")) for k, r in plain.items()}
     rows.append(Claim("The free net overfits more (validation minus training loss, free minus CNN)", "yes",
@@ -192,16 +177,16 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
     robust = {k: paired(*(torch.tensor([x[b]["robustness"][attack] for x in r]).double() for b in ("free", "cnn_after")))
               for k, r in plain.items()}
     rows.append(Claim(f"The free net is less robust ({attack}: free minus CNN)", "yes (not measured)",
-                      "; ".join(f"{n} sigma {s:g}: {pct(e)}" for (n, s), e in sorted(robust.items())),
+                      "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(robust.items())),
                       ordering(verdict(e, -1) for e in robust.values())))
     if ("cifar10", 0.0, 0, "random") in g and ("cifar10", 0.0) in plain:
         e = paired(final(g[("cifar10", 0.0, 0, "random")], "free"), final(plain[("cifar10", 0.0)], "cnn_after"))
         rows.append(Claim("Ott: trained from scratch, the free net is less accurate than the CNN (CIFAR-10, no "
-                          "augmentation)", f"{100 * OTT['free']:.2f} vs {100 * OTT['cnn']:.2f}%", pct(e),
+                          "augmentation)", f"{100 * OTT['free']:.2f} vs {100 * OTT['cnn']:.2f}%", e.points(),
                           verdict(e, -1, OTT["free"] - OTT["cnn"])))
     for name in sorted({d["demo"].dataset for d in demos}):
         e = leak_effect(demos, name)
         rows.append(Claim(f"The seed's 'validation' accuracy is inflated by the leak ({name}: leaky minus clean)",
-                          "95.8% / 94.0% where Ott reports 56-67%", pct(e), verdict(e)))
+                          "95.8% / 94.0% where Ott reports 56-67%", e.points(), verdict(e)))
     return rows
 
