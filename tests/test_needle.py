@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from nblib.chapters import needle
-from nblib.chapters.needle.experiment import balanced_evaluate
+from nblib.train import balanced_evaluate
 from nblib.embed import DenseEmbedded, off_local_ratio
 from nblib.params import ParameterError, check_params
 from nblib.train import evaluate

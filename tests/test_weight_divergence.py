@@ -66,9 +66,11 @@ def test_noise_augmentation_adds_the_stated_sigma():
 
 
 def test_a_run_switches_exactly_and_records_divergence():
-    run = wd.Run("mnist", sigma=0.3, cnn_epochs=2, after_epochs=2, train_per_class=30)
+    run = wd.Run("mnist", sigma=0.3, cnn_epochs=2, after_epochs=2, train_per_class=30, eval_per_class=20)
     out = wd.train(run, progress=False)
     assert out["switch_gap"] < 1e-5 and out["switch_epoch"] == 2
+    assert out["sizes"] == {"train": 300, "val": 200, "test": 200}
+    assert out["free"]["train_clean_loss"].shape == out["free"]["train_clean_acc"].shape == (2,)
     assert len(out["free"]["val_acc"]) == len(out["cnn_after"]["val_acc"]) == 2
     d = out["free"]["distances"]["l1 euclid r1"]
     assert len(d) == 2 and (d > 0).all()  # the freed copies drift apart
@@ -88,8 +90,10 @@ def test_the_leak_demo_trains_the_same_net_on_both_splits():
 def test_chapter_parameters_are_checked_before_any_work():
     chapter = check_params(wd.Chapter, datasets=["mnist"], sigmas=[0.0, 0.3], shifts=[0, 2], seeds=2)
     runs = chapter.runs()
-    assert len(runs) == 2 * (2 * 2 + 2)  # per seed: 2 sigmas x 2 shifts from the CNN, 2 from random init
-    assert {r.init for r in runs} == {"cnn", "random"} and len(chapter.leak_demos()) == 2
+    assert len(runs) == 2 * (2 + 1 + 1)  # per seed: 2 sigmas, the shift without noise, one from random init
+    assert {(r.sigma, r.shift) for r in runs if r.init == "cnn"} == {(0.0, 0), (0.3, 0), (0.0, 2)}
+    assert {(r.sigma, r.shift) for r in runs if r.init == "random"} == {(0.0, 0)}
+    assert len(chapter.leak_demos()) == 2
     for bad, message in [(dict(sigmas=[-0.1]), "'sigmas'.*>= 0"), (dict(datasets=["svhn"]), "'datasets'.*allowed"),
                          (dict(rings=[1, 14]), "'rings'.*14x14 positions"),
                          (dict(train_per_class=6000), "'train_per_class'.*at most"), (dict(sigmas=[]), "empty")]:

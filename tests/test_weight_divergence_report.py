@@ -10,7 +10,8 @@ JITTER = (0.001, -0.002, 0.001)
 
 def branch(acc: float, seed: int, epochs: int, drift: float | None = None, gap: float = 0.1) -> dict:
     acc = acc + JITTER[seed]
-    out = {"train_loss": torch.full((epochs,), 1.0), "val_loss": torch.full((epochs,), 1.0 + gap),
+    out = {"train_loss": torch.full((epochs,), 1.0), "train_clean_loss": torch.full((epochs,), 1.0),
+           "val_loss": torch.full((epochs,), 1.0 + gap),
            "val_acc": torch.full((epochs,), acc), "test_acc": acc,
            "robustness": {"fgsm 0.03": acc - 0.2, "noise 0.3": acc - 0.1}}
     if drift is not None:

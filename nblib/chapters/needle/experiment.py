@@ -19,12 +19,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from nblib import data as datasets
 from nblib import embed
 from nblib.params import ParameterError, param
-from nblib.train import evaluate, fit
+from nblib.train import balanced_evaluate, evaluate, fit
 
 __all__ = ["LAYERS", "vanilla_cnn", "param_counts", "release", "Release", "train", "Chapter",
            "masked", "ALPHAS", "first_units"]
@@ -123,23 +122,6 @@ def _split(run: Release, device):
     mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
     return ((x - mean) / std).to(device), train.labels[idx].to(device), \
         ((test.float() - mean) / std).to(device), test.labels.to(device)
-
-
-@torch.no_grad()
-def balanced_evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000):
-    """(loss, accuracy) with every class weighted equally (eval mode): on a test set whose
-    classes are unequal, as in the partial CIFAR-10 copy, what the balanced set would give."""
-    was_training = model.training
-    model.eval()
-    counts = torch.bincount(y).double()
-    weight = 1 / ((counts > 0).sum() * counts[y])
-    loss, acc = 0.0, 0.0
-    for i in range(0, len(x), batch_size):
-        out, w = model(x[i:i + batch_size]), weight[i:i + batch_size]
-        loss += (w * F.cross_entropy(out, y[i:i + batch_size], reduction="none").double()).sum().item()
-        acc += (w * (out.argmax(1) == y[i:i + batch_size]).double()).sum().item()
-    model.train(was_training)
-    return loss, acc
 
 
 def _random_dense(efcn: nn.Module) -> nn.Module:

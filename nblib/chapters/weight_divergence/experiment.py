@@ -25,7 +25,7 @@ from nblib.attacks import fgsm
 from nblib.augment import random_crop_flip
 from nblib.layers import LocallyConnected2d
 from nblib.params import ParameterError, param
-from nblib.train import EarlyStopping, evaluate, fit
+from nblib.train import EarlyStopping, balanced_evaluate, evaluate, fit
 
 __all__ = ["DATASETS", "ott_net", "free", "merged", "leaky_shuffle", "leaky_split", "leak_stats",
            "clean_split", "add_noise", "conv_shapes", "distances", "random_free", "robustness", "Run", "train",
@@ -175,9 +175,11 @@ class Run:
     """One run: the CNN trained to a validation plateau (at most `cnn_epochs`), then `after_epochs`
     more epochs of both the free net made from it and the CNN itself (the fair comparison).
 
-    init = "random": Ott's setting instead, a free net from a random initialisation trained for
-    cnn_epochs + after_epochs (the divergence baseline). sigma: Gaussian noise augmentation of
+    init = "random": Ott's setting instead, a free net from a random initialisation trained to a
+    validation plateau like the CNN (at most cnn_epochs + after_epochs; the divergence baseline). sigma: Gaussian noise augmentation of
     every training batch; shift: random translations up to `shift` pixels (beyond the seed).
+    train_per_class / eval_per_class: a balanced subset of the training / the validation and test
+    images (0 = all; at most as many per class as the smallest class has).
     lr and batch_size 0 mean Ott's: Adam 1e-4 / batch 128 (CIFAR-10), 1e-3 / 256 (MNIST).
     """
     dataset: str = "cifar10"
@@ -190,6 +192,7 @@ class Run:
     batch_size: int = 0
     val_fraction: float = 0.1
     train_per_class: int = 0
+    eval_per_class: int = 0
     init: str = "cnn"
     rings: tuple[int, ...] = RINGS
     seed: int = 0
@@ -210,21 +213,29 @@ def _augment(run: Run):
     return augment if (run.shift or run.sigma) else None
 
 
-def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: tuple[float, ...] = (0.01, 0.03),
-               sigmas: tuple[float, ...] = (0.1, 0.3), seed: int = 0) -> dict[str, float]:
-    """Test accuracy under FGSM (L-inf budget eps on [0, 1] inputs) and under Gaussian noise."""
+EPS = (0.01, 0.03)  # FGSM budgets (L-inf, on [0, 1] inputs)
+TEST_SIGMAS = (0.1, 0.3)  # Gaussian noise on the test images
+PROBE = 2000  # training images evaluated (clean) after every epoch
+
+
+def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: tuple[float, ...] = EPS,
+               sigmas: tuple[float, ...] = TEST_SIGMAS, seed: int = 0) -> dict[str, float]:
+    """Class-balanced test accuracy under FGSM (L-inf budget eps on [0, 1] inputs) and under
+    Gaussian noise."""
     out, generator = {}, torch.Generator().manual_seed(seed)
     for e in eps:
         adversarial = torch.cat([fgsm(model, x[i:i + 500], y[i:i + 500], e) for i in range(0, len(x), 500)])
-        out[f"fgsm {e:g}"] = evaluate(model, adversarial, y)[1]
+        out[f"fgsm {e:g}"] = balanced_evaluate(model, adversarial, y)[1]
     for sigma in sigmas:
-        out[f"noise {sigma:g}"] = evaluate(model, add_noise(x, sigma, generator), y)[1]
+        out[f"noise {sigma:g}"] = balanced_evaluate(model, add_noise(x, sigma, generator), y)[1]
     return out
 
 
 def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
-    """Train one run; per-branch curves (train / validation loss and accuracy per epoch), filter
-    distances per epoch for the free net, test accuracy and robustness at the end."""
+    """Train one run; per-branch curves per epoch (the augmented batches' mean loss, clean loss and
+    accuracy on the first `PROBE` training images, validation loss and accuracy), filter distances
+    per epoch for the free net, class-balanced test accuracy and robustness at the end (the CIFAR-10
+    copy's test classes are unequal)."""
     if run.init not in ("cnn", "random"):
         raise ValueError(f"init must be 'cnn' or 'random', got {run.init!r}")
     start = time.perf_counter()
@@ -232,29 +243,39 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
     if run.train_per_class:
         keep = datasets.balanced_subset(y.cpu(), run.train_per_class, run.seed).to(device)
         x, y = x[keep], y[keep]
+    if run.eval_per_class:
+        def fewer(labels, seed):
+            per_class = min(run.eval_per_class, *datasets.class_counts(labels.cpu()))
+            return datasets.balanced_subset(labels.cpu(), per_class, seed).to(device)
+        keep_val, keep_test = fewer(y_val, run.seed), fewer(y_test, 0)
+        x_val, y_val, x_test, y_test = x_val[keep_val], y_val[keep_val], x_test[keep_test], y_test[keep_test]
     shape, (lr, batch) = tuple(x.shape[1:]), run.optimizer_settings()
     torch.manual_seed(run.seed)
     cnn = ott_net(run.dataset).to(device)
 
-    def phase(model, epochs, seed, label, stop=True, hooks=None):
+    def phase(model, epochs, seed, label, stop=True, divergence=False):
+        hooks = {"train_clean": lambda m: evaluate(m, x[:PROBE], y[:PROBE])}
+        if divergence:
+            hooks["distances"] = lambda m: distances(m, run.rings)
         history = fit(model, x, y, epochs=epochs, batch_size=batch, seed=seed,
                       optimizer=torch.optim.Adam(model.parameters(), lr=lr), val=(x_val, y_val),
                       early_stopping=EarlyStopping(run.patience) if stop else None, augment=_augment(run),
                       hooks=hooks, progress=label if progress else False)
         curves = {k: torch.tensor(history[k]) for k in ("train_loss", "val_loss", "val_acc")}
-        if hooks:
+        curves["train_clean_loss"], curves["train_clean_acc"] = torch.tensor(history["train_clean"]).T
+        if divergence:
             curves["distances"] = {k: torch.tensor([d[k] for d in history["distances"]])
                                    for k in history["distances"][0]}
         return curves
 
     def finish(model) -> dict:
-        return {"test_acc": evaluate(model, x_test, y_test)[1], "robustness": robustness(model, x_test, y_test)}
+        return {"test_acc": balanced_evaluate(model, x_test, y_test)[1], "robustness": robustness(model, x_test, y_test)}
 
-    out = {"run": run}
+    out = {"run": run, "sizes": {"train": len(x), "val": len(x_val), "test": len(x_test)}}
     if run.init == "random":
         model = random_free(cnn, shape)
         out["free"] = phase(model, run.cnn_epochs + run.after_epochs, run.seed, "free from random init",
-                            stop=False, hooks={"distances": lambda m: distances(m, run.rings)})
+                            divergence=True)
         out["free"].update(finish(model))
     else:
         out["cnn"] = phase(cnn, run.cnn_epochs, run.seed, "CNN to a plateau")
@@ -262,8 +283,7 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
         freed = free(cnn, shape)
         with torch.no_grad():
             out["switch_gap"] = (freed(x_test[:500]) - cnn(x_test[:500])).abs().max().item()
-        out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False,
-                            hooks={"distances": lambda m: distances(m, run.rings)})
+        out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False, divergence=True)
         out["free"].update(finish(freed))
         out["cnn_after"] = phase(cnn, run.after_epochs, run.seed + 1, "CNN continued", stop=False)
         out["cnn_after"].update(finish(cnn))
@@ -314,10 +334,12 @@ class Chapter:
     cnn_epochs: int = param(100, ge=1)
     after_epochs: int = param(50, ge=1)
     patience: int = param(10, ge=1)
+    lr: float = param(0.0, ge=0.0)
     rings: tuple[int, ...] = param(RINGS, ge=1, nonempty=True)
     seeds: int = param(3, ge=1, le=100)
     train_per_class: int = param(0, ge=0)
     leak_epochs: int = param(10, ge=1)
+    eval_per_class: int = param(0, ge=0)
 
     def validate(self) -> None:
         for name in self.datasets:
@@ -333,15 +355,19 @@ class Chapter:
                                          f"at most {available} training images per class (0 = use all)")
 
     def runs(self) -> list[Run]:
-        """Per dataset, noise level, shift and seed: the CNN then free / CNN continued; and the free net
-        from a random initialisation (Ott's setting) at every noise level without shifts."""
+        """Per dataset and seed: the CNN then free / CNN continued at every noise level; the same
+        without noise at every shift > 0 (translation augmentation, beyond the seed); and the free
+        net from a random initialisation without augmentation (Ott's setting, the divergence
+        baseline)."""
         common = dict(cnn_epochs=self.cnn_epochs, after_epochs=self.after_epochs, patience=self.patience,
-                      rings=self.rings, train_per_class=self.train_per_class)
+                      lr=self.lr, rings=self.rings, train_per_class=self.train_per_class,
+                      eval_per_class=self.eval_per_class)
         out = []
         for name in self.datasets:
             for seed in range(self.seeds):
-                out += [Run(name, sigma, shift, seed=seed, **common) for sigma in self.sigmas for shift in self.shifts]
-                out += [Run(name, sigma, 0, init="random", seed=seed, **common) for sigma in self.sigmas]
+                out += [Run(name, sigma, 0, seed=seed, **common) for sigma in self.sigmas]
+                out += [Run(name, 0.0, shift, seed=seed, **common) for shift in self.shifts if shift > 0]
+                out.append(Run(name, 0.0, 0, init="random", seed=seed, **common))
         return out
 
     def leak_demos(self) -> list[LeakDemo]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from nblib.scorecard import Claim, Effect, effect, ordering, paired, verdict
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, verdict
 from nblib.stats import mean_ci_text, plot_mean_band
 
+from .experiment import PROBE, Chapter
+
+SEED_COSINE = 0.7  # the seed's ring distances at the end of its sigma 0.5 run ("about 0.7")
 OTT = {"cnn": 0.6711, "free": 0.6473}  # CIFAR-10 validation, no augmentation, median of 5 folds
 LAYER = "l1"  # distances are read on the first layer, where every ring fits
 
@@ -70,7 +73,8 @@ def curves_figure(runs: list[dict]) -> Figure:
     the switch), then the free net and the CNN continued (mean and 95% band)."""
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2)
-    for ax, name, title in zip(axes, ("train_loss", "val_loss"), ("training loss", "validation loss")):
+    for ax, name, title in zip(axes, ("train_clean_loss", "val_loss"),
+                               (f"training loss ({PROBE:,} clean training images)", "validation loss")):
         for i, r in enumerate(runs):
             before = r["cnn"][name]
             ax.plot(torch.arange(-len(before) + 1, 1), before, color="black", alpha=0.4, linewidth=1,
@@ -112,14 +116,16 @@ def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
 # --- tables ------------------------------------------------------------------------------------
 
 def accuracy_table(g: dict) -> str:
-    """Markdown: final test accuracy of the CNN continued and of the free net, and their difference."""
-    lines = ["| data | sigma | shift | CNN continued (%) | free net (%) | free − CNN (points) "
-             "| free from random init (%) |", "|---" * 7 + "|"]
+    """Markdown: epochs the CNN trained before the switch; final class-balanced test accuracy of the
+    CNN continued, of the free net and of the free net from a random initialisation."""
+    lines = ["| data | sigma | shift | CNN epochs to its plateau | CNN continued (%) | free net (%) "
+             "| free − CNN (points) | free from random init (%) |", "|---" * 8 + "|"]
     for (name, sigma, shift, init), runs in sorted(g.items()):
         if init != "cnn":
             continue
         scratch = g.get((name, sigma, shift, "random"))
-        lines.append(f"| {name} | {sigma:g} | {shift} | {mean_ci_text(final(runs, 'cnn_after'))} "
+        epochs = torch.tensor([r["switch_epoch"] for r in runs]).double()
+        lines.append(f"| {name} | {sigma:g} | {shift} | {mean_ci_text(epochs, 1, 1)} | {mean_ci_text(final(runs, 'cnn_after'))} "
                      f"| {mean_ci_text(final(runs, 'free'))} | {paired(final(runs, 'free'), final(runs, 'cnn_after')).points()} "
                      f"| {mean_ci_text(final(scratch, 'free')) if scratch else '—'} |")
     return "\n".join(lines)
@@ -144,19 +150,27 @@ def robustness_table(g: dict) -> str:
 # --- claims ------------------------------------------------------------------------------------
 
 def _gap(runs: list[dict], branch: str) -> torch.Tensor:
-    """Final validation loss minus final training loss (overfitting, in loss)."""
-    return final(runs, branch, "val_loss") - final(runs, branch, "train_loss")
+    """Final validation loss minus final clean training loss (overfitting, in loss)."""
+    return final(runs, branch, "val_loss") - final(runs, branch, "train_clean_loss")
 
 
 def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Claim]:
     """The seed's and Ott's claims, graded by the shared rule at this chapter's scale."""
     rows = []
     plain = {(name, sigma): runs for (name, sigma, shift, init), runs in g.items() if init == "cnn" and shift == 0}
-    effects = {k: effect(distance(runs)[:, -1]) for k, runs in plain.items()}
+    effects = {k: effect(_end_distance(runs)) for k, runs in plain.items()}
     rows.append(Claim("Freed weights diverge (first-layer cosine distance at ring 1 after training, every setting)",
-                      "yes (figures 2, 4, 6; ~0.7 cosine at sigma 0.5)",
-                      "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(effects.items())),
+                      "yes (figures 2, 4, 6)",
+                      "; ".join(f"{n} sigma {s:g}: {mean_ci_text(_end_distance(r), 1000, 2)} ×1e-3"
+                                for (n, s), r in sorted(plain.items())),
                       ordering(verdict(e) for e in effects.values())))
+    far = {k: effect(_end_distance(runs) - SEED_COSINE) for k, runs in plain.items() if k[1] == 0.5}
+    if far:
+        after = next(iter(plain.values()))[0]["run"].after_epochs
+        rows.append(Claim(f"They diverge as far as the seed saw (cosine distance reaching {SEED_COSINE:g}, sigma 0.5; "
+                          f"ours after {after} epochs, the seed's after ~100)", f"~{SEED_COSINE:g} at the end of training",
+                          "; ".join(f"{n}: {mean_ci_text(_end_distance(plain[(n, s)]), 1, 3)}" for n, s in sorted(far)),
+                          ordering(verdict(e) for e in far.values())))
     noisier = {}
     for (name, sigma), runs in plain.items():
         if sigma > 0 and (name, 0.0) in plain:
@@ -188,5 +202,131 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
         e = leak_effect(demos, name)
         rows.append(Claim(f"The seed's 'validation' accuracy is inflated by the leak ({name}: leaky minus clean)",
                           "95.8% / 94.0% where Ott reports 56-67%", e.points(), verdict(e)))
-    return rows
+    return rows + shift_claims(g)
 
+
+
+# --- the chapter's other pieces ------------------------------------------------------------------
+
+SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
+        "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}
+
+
+def exactness(g: dict) -> float:
+    """The largest output difference at any switch (free net minus the CNN it came from)."""
+    return max(r["switch_gap"] for (_, _, _, init), runs in g.items() if init == "cnn" for r in runs)
+
+
+def _label(name: str, sigma: float, shift: int) -> str:
+    return f"{name}, sigma {sigma:g}" + (f", shift {shift}" if shift else "")
+
+
+def curve_items(g: dict) -> list[tuple[str, Figure]]:
+    """(label, loss curves) per setting, for the slider."""
+    return [(_label(n, s, sh), curves_figure(runs)) for (n, s, sh, init), runs in sorted(g.items()) if init == "cnn"]
+
+
+def distance_items(g: dict) -> list[tuple[str, Figure]]:
+    """(label, distance figure) per dataset and noise level (no shift), with the free net from a
+    random initialisation (no augmentation) as the baseline in every figure."""
+    return [(_label(n, s, 0), distance_figure(runs, g.get((n, 0.0, 0, "random"))))
+            for (n, s, sh, init), runs in sorted(g.items()) if init == "cnn" and sh == 0]
+
+
+def _end_distance(runs: list[dict], ring: int = 1) -> torch.Tensor:
+    return distance(runs, "cosine", ring)[:, -1]
+
+
+def shift_effects(g: dict) -> dict[tuple[str, int], tuple[Effect, Effect]]:
+    """Per dataset and shift > 0 (no noise): the change in final ring-1 cosine distance (shift
+    minus none) and the change in the free net's accuracy gap to the CNN continued (free − CNN with
+    shifts minus the same without), both paired by seed."""
+    out = {}
+    for (name, sigma, shift, init), runs in sorted(g.items()):
+        base = g.get((name, 0.0, 0, "cnn"))
+        if init != "cnn" or sigma != 0 or shift == 0 or base is None:
+            continue
+        gap = final(runs, "free") - final(runs, "cnn_after")
+        base_gap = final(base, "free") - final(base, "cnn_after")
+        out[(name, shift)] = (paired(_end_distance(runs), _end_distance(base)), paired(gap, base_gap))
+    return out
+
+
+def shift_table(g: dict) -> str:
+    """Markdown: divergence and the free − CNN gap without and with translation augmentation."""
+    lines = ["| data | shift | cosine distance, ring 1 (×1000) | change vs no shift (×1000) | free − CNN (points) "
+             "| change of the gap vs no shift (points) |", "|---" * 6 + "|"]
+    for (name, shift), (dist, gap) in shift_effects(g).items():
+        runs, base = g[(name, 0.0, shift, "cnn")], g[(name, 0.0, 0, "cnn")]
+        for s, r, d, e in ((0, base, "—", "—"), (shift, runs, dist.text(1000, 2), gap.points())):
+            lines.append(f"| {name} | {s} | {mean_ci_text(_end_distance(r), 1000, 2)} | {d} "
+                         f"| {paired(final(r, 'free'), final(r, 'cnn_after')).points()} | {e} |")
+    return "\n".join(lines)
+
+
+def shift_claims(g: dict) -> list[Claim]:
+    """Beyond the seed (its future work): translation augmentation and divergence, and Ott's gap."""
+    effects = shift_effects(g)
+    if not effects:
+        return []
+    return [
+        Claim("Beyond the seed: with random shifts the freed filters diverge less (ring-1 cosine distance, "
+              "shift minus none)", "its future work (a hypothesis, no number)",
+              "; ".join(f"{n} shift {s}: {d.text(1000, 2)} ×1e-3" for (n, s), (d, _) in effects.items()),
+              ordering(verdict(d, -1) for d, _ in effects.values())),
+        Claim("Beyond the seed: with random shifts the free net closes its gap to the CNN (change of free − CNN)",
+              "Ott: gap 2.4 points without augmentation, 4.3 with their best translations (CNN 77.41 at 30%, "
+              "free 73.15 at 20%)",
+              "; ".join(f"{n} shift {s}: {e.points()}" for (n, s), (_, e) in effects.items()),
+              ordering(verdict(e) for _, e in effects.values())),
+    ]
+
+
+def setting(chapter: Chapter, sizes: dict[str, tuple[int, int, int]]) -> str:
+    """One sentence: this run next to the seed's, every reduction named; sizes: dataset -> (train,
+    validation, test) images."""
+    lr = "Ott's Adam learning rates" if not chapter.lr else f"Adam lr {chapter.lr:g} for both nets"
+    data = "; ".join(f"{name}: {t:,} training, {v:,} validation and {s:,} test images"
+                     + (" (the partial offline copy of CIFAR-10, not the full 50,000 / 10,000; test accuracy "
+                        "class-balanced)" if name == "cifar10" else "")
+                     for name, (t, v, s) in sizes.items())
+    return (f"This run is reduced from the seed's: the CNN for at most {chapter.cnn_epochs} epochs with early "
+            f"stopping after {chapter.patience} epochs without a better validation loss (seed: {SEED['cnn_epochs']} "
+            f"epochs, patience {SEED['patience']}); {chapter.after_epochs} epochs after the switch for both nets "
+            f"(seed: {SEED['after']}); {lr} (seed: {SEED['lr']}); {chapter.seeds} seeds (seed: one run); "
+            f"noise sigma {', '.join(f'{s:g}' for s in chapter.sigmas)}; "
+            + (f"shifts {', '.join(str(s) for s in chapter.shifts if s)} pixels without noise; " if any(chapter.shifts)
+               else "") + f"on {data}.")
+
+
+def findings(g: dict, demos: list[dict]) -> str:
+    """The chapter's conclusions in words, each read off an interval by the shared rule."""
+    plain = {(n, s): runs for (n, s, sh, init), runs in sorted(g.items()) if init == "cnn" and sh == 0}
+    bullets = []
+    for name in sorted({n for n, _ in plain}):
+        e = leak_effect(demos, name) if any(d["demo"].dataset == name for d in demos) else None
+        if e is not None:
+            bullets.append(f"**The leak** ({name}): after the same training, 'validation' accuracy on the seed's split is "
+                           f"{side(e, 'higher than', 'lower than', 'not distinguishable, within noise, from')} the "
+                           f"accuracy on an honest split ({e.points()}, paired by seed).")
+        for sigma in sorted(s for n, s in plain if n == name):
+            runs = plain[(name, sigma)]
+            acc = paired(final(runs, "free"), final(runs, "cnn_after"))
+            epochs = runs[0]["run"].after_epochs
+            bullets.append(f"{name}, sigma {sigma:g}: after {epochs} epoch{'s' * (epochs != 1)} the freed first-layer "
+                           f"filters sit at a ring-1 cosine distance of {mean_ci_text(_end_distance(runs), 1000, 2)} "
+                           f"×1e-3 (0 at the switch); the free net is "
+                           f"{side(acc, 'more accurate than', 'less accurate than', 'as accurate, within noise, as')} "
+                           f"the CNN continued ({acc.points()}).")
+        scratch = g.get((name, 0.0, 0, "random"))
+        if scratch and (name, 0.0) in plain:
+            ratio = _end_distance(scratch).mean() / _end_distance(plain[(name, 0.0)]).mean()
+            closer = " The freed filters stay far closer to one shared filter than filters learnt apart do." \
+                if ratio > 2 else ""
+            bullets.append(f"{name}: a free net trained from a random initialisation ends with first-layer filters at "
+                           f"{ratio:.1f}× the freed CNN's ring-1 cosine distance (means over seeds, no noise).{closer}")
+    for (name, shift), (dist, gap) in shift_effects(g).items():
+        bullets.append(f"{name}, shifts of {shift} pixels: the freed filters' ring-1 cosine distance changes by "
+                       f"{dist.text(1000, 2)} ×1e-3 ({side(dist, 'more divergence', 'less divergence')}), and the free "
+                       f"net's gap to the CNN by {gap.points()} ({side(gap, 'the gap closes', 'the gap widens')}).")
+    return "\n".join(f"- {b}" for b in bullets)
