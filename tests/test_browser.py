@@ -53,7 +53,8 @@ def visible_image_hash(box):
 
 
 @needs_browser
-@pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 1), ("digit_pairs", 1), ("needle", 1)])
+@pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 1), ("digit_pairs", 1), ("needle", 1),
+                                              ("weight_divergence", 2)])
 def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests, failed = [], []
@@ -87,7 +88,8 @@ def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sli
 @needs_html
 @pytest.mark.parametrize("page_name", ["index.html", "book/intro.html", "book/studies.html",
                                        "book/binary_tree.html", "book/beta_lasso.html",
-                                       "book/digit_pairs.html", "book/needle.html"])
+                                       "book/digit_pairs.html", "book/needle.html",
+                                       "book/weight_divergence.html"])
 def test_pages_reference_no_cdn(page_name):
     html = (HTML / page_name).read_text()
     for host in ("cdn.jsdelivr", "unpkg.com", "cdnjs.", "googleapis"):

@@ -9,13 +9,13 @@ import pytest
 import yaml
 from papermill import cli as pm_cli
 
-from nblib.chapters import beta_lasso, binary_tree, digit_pairs, needle
+from nblib.chapters import beta_lasso, binary_tree, digit_pairs, needle, weight_divergence
 from nblib.params import ParameterError, check_notebook
 
 from conftest import ROOT
 
 CONFIGS = {"binary_tree": binary_tree.TreeSweep, "beta_lasso": beta_lasso.Chapter, "digit_pairs": digit_pairs.Chapter,
-           "needle": needle.Chapter}
+           "needle": needle.Chapter, "weight_divergence": weight_divergence.Chapter}
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
 
 
@@ -94,6 +94,9 @@ def test_parameter_files_pass_the_chapters_check(chapter, params_dir):
     ("notebooks/digit_pairs.ipynb out.ipynb -p lr inf", ["'lr'", "finite"]),
     ("notebooks/digit_pairs.ipynb out.ipynb -p seed 100000000000000000", ["'seed'", "<="]),
     ("notebooks/digit_pairs.ipynb out.ipynb -p cache_dir 5", ["'cache_dir'", "str"]),
+    ("notebooks/weight_divergence.ipynb out.ipynb -y 'sigmas: [0.3, -0.5]'", ["'sigmas'", ">= 0"]),
+    ("notebooks/weight_divergence.ipynb out.ipynb -y 'rings: [1, 14]'", ["'rings'", "14x14 positions"]),
+    ("notebooks/weight_divergence.ipynb out.ipynb -p shift 2", ["unknown parameter 'shift'", "'shifts'"]),
 ])
 def test_a_wrong_command_is_refused_by_the_same_check(line, words):
     chapter, parameters = papermill_parameters(shlex.split(line))

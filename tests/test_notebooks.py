@@ -86,6 +86,10 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("needle", {"t_w": [0, 3]}, ["'t_w'", "[0, 3]", "< epochs (3)"]),
     ("needle", {"channels": 0}, ["'channels'", "0", ">= 1"]),
     ("needle", {"train_per_class": 10000}, ["'train_per_class'", "10000", "at most"]),
+    ("weight_divergence", {"sigmas": [0.3, -0.5]}, ["'sigmas'", "-0.5", ">= 0"]),
+    ("weight_divergence", {"datasets": ["svhn"]}, ["'datasets'", "'svhn'", "'mnist'"]),
+    ("weight_divergence", {"rings": [1, 14]}, ["'rings'", "14x14 positions", "< 14"]),
+    ("weight_divergence", {"train_per_class": 6000}, ["'train_per_class'", "6000", "at most"]),
     pytest.param("beta_lasso", {"device": "cuda"}, ["'device'", "'cuda'", "CUDA is not available"],
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ])

@@ -35,9 +35,15 @@ def final(runs: list[dict], branch: str, name: str = "test_acc") -> torch.Tensor
     return torch.tensor([v[-1].item() if torch.is_tensor(v) and v.ndim else float(v) for v in values]).double()
 
 
+def curves(runs: list[dict], kind: str = "cosine", ring: int = 1) -> list[torch.Tensor]:
+    """Per seed, the free net's first-layer filter distance after every epoch (lengths differ
+    between seeds where the run stopped early: the free net from a random initialisation)."""
+    return [r["free"]["distances"][f"{LAYER} {kind} r{ring}"].double() for r in runs]
+
+
 def distance(runs: list[dict], kind: str = "cosine", ring: int = 1) -> torch.Tensor:
-    """(seeds, epochs) of the free net's first-layer filter distance."""
-    return torch.stack([r["free"]["distances"][f"{LAYER} {kind} r{ring}"] for r in runs]).double()
+    """(seeds, epochs) of the free net's first-layer filter distance, for runs of equal length."""
+    return torch.stack(curves(runs, kind, ring))
 
 
 # --- the leak ----------------------------------------------------------------------------------
@@ -65,6 +71,23 @@ def leak_effect(demos: list[dict], dataset: str) -> Effect:
                   torch.tensor([d["clean"]["val_acc"][-1].item() for d in runs]).double())
 
 
+def leak_figure(demos: list[dict]) -> Figure:
+    """Validation accuracy per epoch on the leaky and on the clean split (mean and 95% band over
+    seeds), one panel per dataset."""
+    names = sorted({d["demo"].dataset for d in demos})
+    fig = Figure(figsize=(5 * len(names), 3.4))
+    for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
+        runs = [d for d in demos if d["demo"].dataset == name]
+        for split, color in (("leaky", "tab:red"), ("clean", "black")):
+            acc = torch.stack([d[split]["val_acc"] for d in runs]).double()
+            plot_mean_band(ax, torch.arange(1, acc.shape[1] + 1), 100 * acc,
+                           "the seed's leaky split" if split == "leaky" else "a clean split", color=color)
+        ax.set(title=name, xlabel="epoch", ylabel="validation accuracy (%)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 # --- figures -------------------------------------------------------------------------------------
 
 
@@ -74,7 +97,7 @@ def curves_figure(runs: list[dict]) -> Figure:
     fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(1, 2)
     for ax, name, title in zip(axes, ("train_clean_loss", "val_loss"),
-                               (f"training loss ({PROBE:,} clean training images)", "validation loss")):
+                               (f"training loss (clean, up to {PROBE:,} images)", "validation loss")):
         for i, r in enumerate(runs):
             before = r["cnn"][name]
             ax.plot(torch.arange(-len(before) + 1, 1), before, color="black", alpha=0.4, linewidth=1,
@@ -100,10 +123,9 @@ def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
         for ring, style in ((1, "-"), (4, "--")):
             d = distance(freed, kind, ring)
             plot_mean_band(ax, torch.arange(1, d.shape[1] + 1), d, f"freed CNN, ring {ring}", color="tab:red", linestyle=style)
-            if scratch:
-                s = distance(scratch, kind, ring)
-                plot_mean_band(ax, torch.arange(1, s.shape[1] + 1), s, f"free from random init, ring {ring}",
-                      color="tab:gray", linestyle=style)
+            for i, c in enumerate(curves(scratch or [], kind, ring)):  # each seed: they stop at their plateau
+                ax.plot(torch.arange(1, len(c) + 1), c, color="tab:gray", linestyle=style, linewidth=1,
+                        label=f"free from random init, ring {ring} (each seed)" if i == 0 else None)
         ax.set(xlabel="epochs after the switch (from the start for random init)",
                ylabel=f"{'Euclidean' if kind == 'euclid' else 'cosine'} distance", yscale="log")
     axes[1].legend(fontsize=8)
@@ -118,7 +140,7 @@ def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
 def accuracy_table(g: dict) -> str:
     """Markdown: epochs the CNN trained before the switch; final class-balanced test accuracy of the
     CNN continued, of the free net and of the free net from a random initialisation."""
-    lines = ["| data | sigma | shift | CNN epochs to its plateau | CNN continued (%) | free net (%) "
+    lines = ["| data | sigma | shift | CNN epochs before the switch | CNN continued (%) | free net (%) "
              "| free − CNN (points) | free from random init (%) |", "|---" * 8 + "|"]
     for (name, sigma, shift, init), runs in sorted(g.items()):
         if init != "cnn":
@@ -174,7 +196,7 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
     noisier = {}
     for (name, sigma), runs in plain.items():
         if sigma > 0 and (name, 0.0) in plain:
-            noisier[(name, sigma)] = paired(distance(runs)[:, -1], distance(plain[(name, 0.0)])[:, -1])
+            noisier[(name, sigma)] = paired(_end_distance(runs), _end_distance(plain[(name, 0.0)]))
     if noisier:
         rows.append(Claim("Noise increases divergence (cosine distance, sigma against 0, paired by seed)", "yes",
                           "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(noisier.items())),
@@ -190,7 +212,7 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
                       ordering(verdict(e) for e in over.values())))
     robust = {k: paired(*(torch.tensor([x[b]["robustness"][attack] for x in r]).double() for b in ("free", "cnn_after")))
               for k, r in plain.items()}
-    rows.append(Claim(f"The free net is less robust ({attack}: free minus CNN)", "yes (not measured)",
+    rows.append(Claim(f"The free net is less robust ({attack}: free minus CNN)", "yes (its summary says so; it measured no robustness)",
                       "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(robust.items())),
                       ordering(verdict(e, -1) for e in robust.values())))
     if ("cifar10", 0.0, 0, "random") in g and ("cifar10", 0.0) in plain:
@@ -210,6 +232,14 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
 
 SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
         "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}
+
+
+def plateaus(g: dict, chapter: Chapter) -> str:
+    """How many CNNs stopped on their validation plateau before the epoch cap."""
+    epochs = [r["switch_epoch"] for (_, _, _, init), runs in g.items() if init == "cnn" for r in runs]
+    stopped = sum(e < chapter.cnn_epochs for e in epochs)
+    return (f"{stopped} of {len(epochs)} CNNs stopped on a validation plateau (after {min(epochs)} to {max(epochs)} "
+            f"epochs); {len(epochs) - stopped} reached the cap of {chapter.cnn_epochs} epochs.")
 
 
 def exactness(g: dict) -> float:
@@ -234,7 +264,8 @@ def distance_items(g: dict) -> list[tuple[str, Figure]]:
 
 
 def _end_distance(runs: list[dict], ring: int = 1) -> torch.Tensor:
-    return distance(runs, "cosine", ring)[:, -1]
+    """(seeds,) of the final first-layer cosine distance."""
+    return torch.stack([c[-1] for c in curves(runs, "cosine", ring)])
 
 
 def shift_effects(g: dict) -> dict[tuple[str, int], tuple[Effect, Effect]]:
