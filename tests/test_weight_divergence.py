@@ -83,6 +83,10 @@ def test_the_leak_demo_trains_the_same_net_on_both_splits():
     out = wd.train_leak(wd.LeakDemo("cifar10", epochs=1), progress=False)
     assert out["stats"]["val_in_train"] > 0.85
     assert len(out["leaky"]["val_acc"]) == len(out["clean"]["val_acc"]) == 1
+    assert out["leaky"]["copied"] == round(out["stats"]["val_in_train"] * out["leaky"]["val_size"])
+    for split, parts in (("leaky", ("copied", "unseen")), ("clean", ("all",))):
+        for part in parts:
+            assert out[split][f"balanced {part}"].shape == (1,) and 0 <= out[split][f"balanced {part}"][0] <= 1
     assert out["leaky"]["train_size"] + out["leaky"]["val_size"] == out["stats"]["images"]  # train + test merged
     assert 0 <= out["clean"]["test_acc"] <= 1
 
