@@ -25,15 +25,19 @@ def fake(run, free_minus_cnn: float, shift_gain: float = 0.0) -> dict:
     free_minus_cnn += shift_gain * (run.shift > 0)
     if run.init == "random":
         return {"run": run, "free": branch(0.45, run.seed, 6 + run.seed, drift=0.9)}  # stops at its plateau
-    return {"run": run, "cnn": branch(0.5, run.seed, 4), "switch_epoch": 4, "switch_gap": 1e-7,
+    return {"run": run, "cnn": branch(0.48, run.seed, 4), "switch_epoch": 4, "switch_gap": 1e-7,
             "free": branch(0.5 + free_minus_cnn, run.seed, 3, drift=drift, gap=0.3),
             "cnn_after": branch(0.5, run.seed, 3)}
 
 
 def demos(inflation: float) -> list[dict]:
+    """Leak demonstrations where the copied validation images score `inflation` above the unseen ones."""
+    def curve(last):
+        return torch.tensor([0.3, last])
     return [{"demo": LeakDemo("cifar10", 2, seed), "stats": {"images": 100, "distinct": 50, "val_in_train": 0.89},
-             "leaky": {"val_acc": torch.tensor([0.3, 0.4 + inflation + JITTER[seed]])},
-             "clean": {"val_acc": torch.tensor([0.3, 0.4])}} for seed in range(3)]
+             "leaky": {"val_acc": curve(0.45), "balanced copied": curve(0.4 + inflation + JITTER[seed]),
+                       "balanced unseen": curve(0.4)},
+             "clean": {"val_acc": curve(0.4), "balanced all": curve(0.4)}} for seed in range(3)]
 
 
 def card(free_minus_cnn: float, inflation: float) -> dict[str, str]:
@@ -52,14 +56,15 @@ def test_verdicts_follow_the_numbers():
     better = card(+0.05, -0.3)
     assert better["The free net is less accurate than the CNN continued"] == "not reproduced"
     assert better["The seed's 'validation' accuracy is inflated by the leak"] == "not reproduced"
-    # the free net from scratch (45%) is 5 points below the CNN continued in every seed
-    assert better["Ott: trained from scratch, the free net is less accurate than the CNN"] == "reproduced"
+    # the free net from scratch (45%) is 3 points below the CNN at its plateau (48%) in every seed
+    assert better["Ott: trained from scratch to a plateau, the free net is less accurate than the CNN at its plateau"] \
+        == "reproduced"
 
 
 def test_tables_and_figures_cover_every_setting():
     g = report.groups([fake(run, -0.05) for run in CHAPTER.runs()])
     table = report.accuracy_table(g)
-    assert table.count("| cifar10 |") == 2 and "-5.0 ±" in table
+    assert table.count("| cifar10 |") == 2 and "-5.0 ±" in table and "| 48.0 ± " in table  # the CNN at the switch
     assert report.robustness_table(g).count("| cifar10 |") == 2
     assert "89.0" in report.leak_table(demos(0.3))
     report.leak_figure(demos(0.3))
