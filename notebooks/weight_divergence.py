@@ -105,9 +105,10 @@ demos = runner.map(wd.train_leak, chapter.leak_demos(), cache, desc="leak demons
 # %%
 # NBVAL_CHECK_OUTPUT
 for d in demos:
-    s = d["stats"]
+    s, (unseen, classes) = d["stats"], report.unseen_classes(d["demo"])
     print(f"{d['demo'].dataset}, shuffle seed {d['demo'].seed}: {s['images']:,} merged images, "
-          f"{s['distinct']:,} distinct, {100 * s['val_in_train']:.1f}% of 'validation' in 'training'")
+          f"{s['distinct']:,} distinct, {100 * s['val_in_train']:.1f}% of 'validation' in 'training'; "
+          f"the {unseen:,} without a copy are of {classes} classes")
 
 # %% [markdown]
 # The same CNN with the seed's optimiser (Ott's Adam: 1e-4 on CIFAR-10, 1e-3 on MNIST; no
@@ -117,8 +118,9 @@ for d in demos:
 # too, the direct test of the leak is inside one model: class-balanced accuracy on the
 # "validation" images that have a copy in training against those that have none. Across the
 # two splits only class-balanced accuracies compare: merging the CIFAR-10 copy's unequal test
-# classes into the seed's split changes its class mix. After the last epoch, paired by seed,
-# and after every epoch below:
+# classes into the seed's split changes its class mix. Copied against unseen is a fair test only
+# where the unseen images cover every class (the line above says how many they cover). After
+# the last epoch, paired by seed, and after every epoch below:
 
 # %%
 display(Markdown(report.leak_table(demos)))
@@ -165,9 +167,10 @@ print(f"largest output difference at a switch: {report.exactness(g):.1e}")
 print(report.plateaus(g, chapter))
 
 # %% [markdown]
-# Training loss (on up to 2,000 clean training images) and validation loss: each seed's CNN up to its
-# switch (grey; epochs counted back from the switch), then the free net (red) and the CNN
-# continued (black, dashed), mean and 95% band over seeds. **The slider chooses the dataset and
+# Training loss and accuracy (on up to 2,000 training images, without noise or shifts) and
+# validation loss and accuracy: each seed's CNN up to its switch (grey; epochs counted back from
+# the switch), then the free net (red) and the CNN continued (black, dashed), mean and 95% band
+# over seeds. **The slider chooses the dataset and
 # the noise level** (and, beyond the seed, the shift).
 
 # %%
