@@ -146,10 +146,7 @@ report.leak_figure(demos)
 results = runner.map(wd.train, chapter.runs(), cache, desc="runs")
 wall_seconds = time.perf_counter() - start
 g = report.groups(results)
-sizes = {}
-for name in chapter.datasets:
-    r = next(r for r in results if r["run"].dataset == name)
-    sizes[name] = (r["sizes"]["train"], r["sizes"]["val"], r["sizes"]["test"])
+sizes = {name: next(r["sizes"] for r in results if r["run"].dataset == name) for name in chapter.datasets}
 glue("setting", report.setting(chapter, sizes), display=False)
 
 # %% [markdown]

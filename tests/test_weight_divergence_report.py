@@ -113,7 +113,7 @@ def test_shift_claims_and_the_seeds_divergence_follow_the_numbers():
 def test_the_setting_sentence_names_every_reduction():
     chapter = check_params(Chapter, datasets=["cifar10"], cnn_epochs=20, patience=3, after_epochs=6, lr=1e-3,
                            train_per_class=500, shifts=[0, 2])
-    text = report.setting(chapter, {"cifar10": (5000, 773, 4593)})
+    text = report.setting(chapter, {"cifar10": {"train": 5000, "val": 773, "test": 4593}})
     for words in ("at most 20 epochs", "after 3 epochs", "seed: 100 epochs", "6 epochs after the switch",
                   "Adam lr 0.001", "3 seeds (seed: one run)", "shifts 2 pixels", "5,000 training",
                   "partial offline copy", "class-balanced"):

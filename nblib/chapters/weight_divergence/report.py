@@ -11,6 +11,8 @@ from nblib.stats import mean_ci_text, plot_mean_band
 
 from .experiment import PROBE, Chapter, LeakDemo, _row_keys, leaky_split
 
+SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
+        "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}  # the seed's protocol, for the setting sentence
 SEED_COSINE = 0.7  # the seed's ring distances at the end of its sigma 0.5 run ("about 0.7")
 OTT = {"cnn": 0.6711, "free": 0.6473}  # CIFAR-10 validation, no augmentation, median of 5 folds
 LAYER = "l1"  # distances are read on the first layer, where every ring fits
@@ -35,6 +37,11 @@ def final(runs: list[dict], branch: str, name: str = "test_acc") -> torch.Tensor
     """(seeds,) of a branch's final value: test_acc, or the last epoch of a curve."""
     values = [r[branch][name] for r in runs]
     return torch.tensor([v[-1].item() if torch.is_tensor(v) and v.ndim else float(v) for v in values]).double()
+
+
+def free_minus_cnn(runs: list[dict]) -> torch.Tensor:
+    """(seeds,) of the free net's final test accuracy minus the CNN continued's."""
+    return final(runs, "free") - final(runs, "cnn_after")
 
 
 def curves(runs: list[dict], kind: str = "cosine", ring: int = 1) -> list[torch.Tensor]:
@@ -190,7 +197,7 @@ def accuracy_table(g: dict) -> str:
         epochs = torch.tensor([r["switch_epoch"] for r in runs]).double()
         lines.append(f"| {name} | {sigma:g} | {shift} | {mean_ci_text(epochs, 1, 1)} | {mean_ci_text(final(runs, 'cnn'))} "
                      f"| {mean_ci_text(final(runs, 'cnn_after'))} "
-                     f"| {mean_ci_text(final(runs, 'free'))} | {paired(final(runs, 'free'), final(runs, 'cnn_after')).points()} "
+                     f"| {mean_ci_text(final(runs, 'free'))} | {effect(free_minus_cnn(runs)).points()} "
                      f"| {mean_ci_text(final(scratch, 'free')) if scratch else '—'} |")
     return "\n".join(lines)
 
@@ -243,7 +250,7 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
         rows.append(Claim("Noise increases divergence (cosine distance, sigma against 0, paired by seed)", "yes",
                           "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(noisier.items())),
                           ordering(verdict(e) for e in noisier.values())))
-    less = {k: paired(final(r, "free"), final(r, "cnn_after")) for k, r in plain.items()}
+    less = {k: effect(free_minus_cnn(r)) for k, r in plain.items()}
     rows.append(Claim("The free net is less accurate than the CNN continued (test accuracy)",
                       "yes (e.g. 94.0% vs 95.8% at sigma 0.3, on the leaky split)",
                       "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(less.items())),
@@ -274,12 +281,7 @@ def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Cla
     return rows + shift_claims(g)
 
 
-
 # --- the chapter's other pieces ------------------------------------------------------------------
-
-SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
-        "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}
-
 
 def plateaus(g: dict, chapter: Chapter) -> str:
     """How many CNNs stopped on their validation plateau before the epoch cap."""
@@ -324,9 +326,8 @@ def shift_effects(g: dict) -> dict[tuple[str, int], tuple[Effect, Effect]]:
         base = g.get((name, 0.0, 0, "cnn"))
         if init != "cnn" or sigma != 0 or shift == 0 or base is None:
             continue
-        gap = final(runs, "free") - final(runs, "cnn_after")
-        base_gap = final(base, "free") - final(base, "cnn_after")
-        out[(name, shift)] = (paired(_end_distance(runs), _end_distance(base)), paired(gap, base_gap))
+        out[(name, shift)] = (paired(_end_distance(runs), _end_distance(base)),
+                              paired(free_minus_cnn(runs), free_minus_cnn(base)))
     return out
 
 
@@ -338,7 +339,7 @@ def shift_table(g: dict) -> str:
         runs, base = g[(name, 0.0, shift, "cnn")], g[(name, 0.0, 0, "cnn")]
         for s, r, d, e in ((0, base, "—", "—"), (shift, runs, dist.text(1000, 2), gap.points())):
             lines.append(f"| {name} | {s} | {mean_ci_text(_end_distance(r), 1000, 2)} | {d} "
-                         f"| {paired(final(r, 'free'), final(r, 'cnn_after')).points()} | {e} |")
+                         f"| {effect(free_minus_cnn(r)).points()} | {e} |")
     return "\n".join(lines)
 
 
@@ -360,14 +361,14 @@ def shift_claims(g: dict) -> list[Claim]:
     ]
 
 
-def setting(chapter: Chapter, sizes: dict[str, tuple[int, int, int]]) -> str:
-    """One sentence: this run next to the seed's, every reduction named; sizes: dataset -> (train,
-    validation, test) images."""
+def setting(chapter: Chapter, sizes: dict[str, dict[str, int]]) -> str:
+    """One sentence: this run next to the seed's, every reduction named; sizes: dataset -> a run's
+    "sizes" (train, val and test images)."""
     lr = "Ott's Adam learning rates" if not chapter.lr else f"Adam lr {chapter.lr:g} for both nets"
-    data = "; ".join(f"{name}: {t:,} training, {v:,} validation and {s:,} test images"
+    data = "; ".join(f"{name}: {n['train']:,} training, {n['val']:,} validation and {n['test']:,} test images"
                      + (" (the partial offline copy of CIFAR-10, not the full 50,000 / 10,000; test accuracy "
                         "class-balanced)" if name == "cifar10" else "")
-                     for name, (t, v, s) in sizes.items())
+                     for name, n in sizes.items())
     return (f"This run is reduced from the seed's: the CNN for at most {chapter.cnn_epochs} epochs with early "
             f"stopping after {chapter.patience} epochs without a better validation loss (seed: {SEED['cnn_epochs']} "
             f"epochs, patience {SEED['patience']}); {chapter.after_epochs} epochs after the switch for both nets "
@@ -382,19 +383,18 @@ def findings(g: dict, demos: list[dict]) -> str:
     plain = {(n, s): runs for (n, s, sh, init), runs in sorted(g.items()) if init == "cnn" and sh == 0}
     bullets = []
     for name in sorted({n for n, _ in plain}):
-        e = leak_effect(demos, name) if any(d["demo"].dataset == name for d in demos) else None
-        if e is not None:
-            first, epochs = leak_effect(demos, name, 0), next(d for d in demos if d["demo"].dataset == name)["demo"].epochs
-            growth = (f" (after the first epoch: {first.points()}; the seed trained for 100 epochs and more)"
-                      if epochs > 1 else "")
+        leak = _demos(demos, name)
+        if leak:
+            e, epochs = leak_effect(demos, name), leak[0]["demo"].epochs
+            growth = (f" (after the first epoch: {leak_effect(demos, name, 0).points()}; the seed trained for 100 "
+                      "epochs and more)" if epochs > 1 else "")
             if not leak_testable(demos, name):
-                runs = _demos(demos, name)
-                n, k = unseen_classes(runs[0]["demo"])
-                shared = sum(d["stats"]["val_in_train"] for d in runs) / len(runs)
+                n, k = unseen_classes(leak[0]["demo"])
+                shared = sum(d["stats"]["val_in_train"] for d in leak) / len(leak)
                 bullets.append(f"**The leak** ({name}): {100 * shared:.0f}% of the seed's 'validation' images are "
                                f"training images too (table above), but this copy cannot show what that does to "
                                f"accuracy: its {n} 'validation' images without a copy (shuffle seed "
-                               f"{runs[0]['demo'].seed}) are of {k} of the 10 classes only, so 'copied against "
+                               f"{leak[0]['demo'].seed}) are of {k} of the 10 classes only, so 'copied against "
                                f"unseen' compares different classes ({e.points()} after {epochs} epochs).")
             else:
                 bullets.append(f"**The leak** ({name}): after {epochs} epoch{'s' * (epochs != 1)} on the seed's split, its "
@@ -403,7 +403,7 @@ def findings(g: dict, demos: list[dict]) -> str:
                                f"without ({e.points()}, class-balanced, paired by seed){growth}.")
         for sigma in sorted(s for n, s in plain if n == name):
             runs = plain[(name, sigma)]
-            acc = paired(final(runs, "free"), final(runs, "cnn_after"))
+            acc = effect(free_minus_cnn(runs))
             epochs = runs[0]["run"].after_epochs
             bullets.append(f"{name}, sigma {sigma:g}: after {epochs} epoch{'s' * (epochs != 1)} the freed first-layer "
                            f"filters sit at a ring-1 cosine distance of {mean_ci_text(_end_distance(runs), 1000, 2)} "
