@@ -22,9 +22,15 @@ class _ContiguousGrad(torch.autograd.Function):
     """Identity whose backward makes the incoming gradient contiguous in one copy (so that the
     batched matmul's backward does not copy it matrix by matrix)."""
 
+    generate_vmap_rule = True  # so that models holding the layer can be stacked with torch.func.vmap
+
     @staticmethod
-    def forward(ctx, x):
+    def forward(x):
         return x.view_as(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
 
     @staticmethod
     def backward(ctx, grad):

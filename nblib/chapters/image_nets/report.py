@@ -1,0 +1,407 @@
+"""Tables, figures, sliders and the scorecard of the image half of study 1."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, unpaired, verdict
+from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
+
+from .experiment import ARCHS, INPUT, SEED_EPS, SEED_PROTOCOL, Chapter, image_net, n_params, stage_outputs
+
+NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
+CLASSES = {"mnist": [str(d) for d in range(10)],
+           "cifar10": ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]}
+COLORS = {"ConvNet": "black", "LocalNet": "tab:blue", "WeightNet": "tab:red", "FCNet": "tab:green"}
+SEED_N = 1000  # the seed's Figure 3 and Table 2 size (per class)
+# the seed's one-trial numbers at 1000 per class (Figure 3, and FGSM from its text / Table 2)
+SEED_CLEAN = {"mnist": {"ConvNet": .9774, "LocalNet": .9620, "WeightNet": .9549, "FCNet": .9492},
+              "cifar10": {"ConvNet": .5169, "LocalNet": .4719, "WeightNet": .3914, "FCNet": .4571}}
+SEED_FGSM = {"mnist": {"ConvNet": .9141, "LocalNet": .7879, "WeightNet": .7777, "FCNet": .7802},
+             "cifar10": {"LocalNet": .2829, "WeightNet": .2989}}
+# Table 2 at 10,000 per class (clean, FGSM)
+SEED_10000 = {("mnist", "WeightNet"): (.9755, .8373), ("mnist", "LocalNet"): (.9777, .8464),
+              ("cifar10", "WeightNet"): (.4616, .3469), ("cifar10", "LocalNet"): (.5346, .3241)}
+
+
+def index(results: list[dict]) -> dict[tuple[str, str, int], dict]:
+    """(dataset, arch, n_train) -> the cell's result."""
+    return {(r["cell"].dataset, r["cell"].arch, r["cell"].n_train): r for r in results}
+
+
+def sizes(g: dict, dataset: str) -> list[int]:
+    return sorted({n for (d, _, n) in g if d == dataset})
+
+
+def archs(g: dict) -> list[str]:
+    present = {a for (_, a, _) in g}
+    return [a for a in ARCHS if a in present]
+
+
+def eps_index(r: dict, scale: float) -> int:
+    """Where the budget `scale` x the seed's sits in a cell's eps grid."""
+    target = scale * SEED_EPS[r["cell"].dataset]
+    return min(range(len(r["cell"].eps)), key=lambda i: abs(r["cell"].eps[i] - target))
+
+
+def clean_on_attacked(r: dict) -> torch.Tensor:
+    """(seeds,) accuracy on the attacked images before the attack (eps 0)."""
+    return r["fgsm"][eps_index(r, 0.0)].double()
+
+
+def at_seed_budget(r: dict) -> torch.Tensor:
+    """(seeds,) FGSM accuracy at the seed's budget."""
+    return r["fgsm"][eps_index(r, 1.0)].double()
+
+
+def relative_drop(r: dict) -> torch.Tensor:
+    """(seeds,) 1 - FGSM / clean accuracy on the same images (the seed's Table 2 column)."""
+    return 1 - at_seed_budget(r) / clean_on_attacked(r)
+
+
+def table_n(g: dict, dataset: str) -> int:
+    """Our size for the seed's 1000 per class: 1000, else the largest we ran below it."""
+    ns = sizes(g, dataset)
+    below = [n for n in ns if n <= SEED_N]
+    return max(below) if below else min(ns)
+
+
+def _size_note(g: dict, dataset: str) -> str:
+    n = table_n(g, dataset)
+    return "" if n == SEED_N else f" (ours at {n} per class: the offline copy has fewer than {SEED_N})"
+
+
+# --- the nets -------------------------------------------------------------------------------------
+
+def architectures(datasets: tuple[str, ...]) -> str:
+    """Every net's parameter count and latent shapes after each stage, measured on a forward pass."""
+    lines = []
+    for name in datasets:
+        channels, side = INPUT[name]
+        for arch in ARCHS:
+            shapes = stage_outputs(image_net(arch, name), torch.zeros(1, channels, side, side))
+            lines.append(f"{NAMES[name]:8s} {arch:9s} {n_params(arch, name):>9,} parameters; latents "
+                         + ", ".join("x".join(map(str, s)) + f" = {math.prod(s)}" for s in shapes))
+    return "\n".join(lines)
+
+
+# --- the setting ------------------------------------------------------------------------------------
+
+def setting(chapter: Chapter, g: dict) -> str:
+    """What was run, in one paragraph (every number from the runs)."""
+    parts = []
+    for name in chapter.datasets:
+        some = next(r for (d, _, _), r in g.items() if d == name)
+        schedule = ", ".join(f"{n} ({g[(name, archs(g)[0], n)]['epochs']} epochs, batch {g[(name, archs(g)[0], n)]['batch']})"
+                             for n in sizes(g, name))
+        parts.append(f"{NAMES[name]}: n_train {schedule} per class; test accuracy on {some['test_size']:,} test images"
+                     f"{' (class-balanced: the copy has unequal test classes)' if name == 'cifar10' else ''}, "
+                     f"attacks on a balanced subset of {some['attack_size']:,} of them "
+                     f"(PGD on {some['pgd_size']:,})")
+    lr = next(iter(g.values()))["lr"]
+    return (f"{chapter.seeds} seeds per cell (each its own balanced training subset and initialisation). "
+            + "; ".join(parts) + ". "
+            f"SGD with momentum 0.9 and cross-entropy, learning rate {lr:g}: the seed's epochs and batch sizes "
+            f"(1, 1, 2, 2, 4, 4 for 10 ... 3,000 per class) with every batch {chapter.batch_scale} times larger and the "
+            f"learning rate {chapter.batch_scale} times the seed's 1e-3, so the step per example is the seed's"
+            f"{'' if chapter.epoch_scale == 1 else f'; epochs scaled by {chapter.epoch_scale:g}'}. "
+            f"Inputs in [-1, 1] (the seed's convention), so its FGSM budgets apply as they are: "
+            f"{SEED_EPS['mnist']:g} on MNIST, {SEED_EPS['cifar10']:g} on CIFAR-10. "
+            f"The seed: one run per cell, its whole test set attacked, n_train up to 30,000 per class.")
+
+
+# --- accuracy against n_train (the seed's Figure 3) -------------------------------------------------
+
+def accuracy_figure(g: dict) -> Figure:
+    names = sorted({d for (d, _, _) in g}, key=["mnist", "cifar10"].index)
+    fig = Figure(figsize=(5.2 * len(names), 3.8))
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), k + 1)
+        ns = sizes(g, name)
+        for arch in archs(g):
+            values = torch.stack([g[(name, arch, n)]["clean"] for n in ns], dim=1).double()  # (seeds, n)
+            plot_mean_band(ax, ns, 100 * values, arch, color=COLORS[arch], marker="o", markersize=3)
+            ax.plot([SEED_N], [100 * SEED_CLEAN[name][arch]], marker="x", color=COLORS[arch], linestyle="none")
+        ax.set_xscale("log")
+        ax.set_xlabel("training images per class")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"{NAMES[name]} (x: the seed's one run at {SEED_N})")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_table(g: dict) -> str:
+    nets = archs(g)
+    lines = ["| Dataset | n_train per class | " + " | ".join(nets) + " |", "|---|---|" + "---|" * len(nets)]
+    for name in ("mnist", "cifar10"):
+        for n in sizes(g, name):
+            lines.append(f"| {NAMES[name]} | {n:,} | " + " | ".join(mean_ci_text(g[(name, a, n)]["clean"]) for a in nets) + " |")
+        lines.append(f"| {NAMES[name]}, the seed (one run) | {SEED_N:,} | "
+                     + " | ".join(f"{100 * SEED_CLEAN[name][a]:.2f}" for a in nets) + " |") if sizes(g, name) else None
+    return "\n".join(lines)
+
+
+# --- FGSM (the seed's Table 2) -------------------------------------------------------------------------
+
+def robustness_table(g: dict) -> str:
+    """Clean and FGSM accuracy (same images) and the relative drop, every net, at every n_train."""
+    lines = ["| Dataset | n_train | Net | clean (%) | FGSM (%) | relative drop (%) | the seed (one run) |",
+             "|---|---|---|---|---|---|---|"]
+    for name in ("mnist", "cifar10"):
+        for n in sizes(g, name):
+            for arch in archs(g):
+                r = g[(name, arch, n)]
+                seed = ""
+                if n == table_n(g, name) and arch in SEED_FGSM.get(name, {}):
+                    c, a = SEED_CLEAN[name][arch], SEED_FGSM[name][arch]
+                    seed = f"{100 * c:.2f} -> {100 * a:.2f} ({100 * (1 - a / c):.1f}%) at {SEED_N:,}"
+                if n == max(sizes(g, name)) and (name, arch) in SEED_10000:
+                    c, a = SEED_10000[(name, arch)]
+                    seed += ("; " if seed else "") + f"{100 * c:.2f} -> {100 * a:.2f} ({100 * (1 - a / c):.1f}%) at 10,000"
+                lines.append(f"| {NAMES[name]} | {n:,} | {arch} | {mean_ci_text(clean_on_attacked(r))} | "
+                             f"{mean_ci_text(at_seed_budget(r))} | {mean_ci_text(relative_drop(r))} | {seed} |")
+    return "\n".join(lines)
+
+
+def _eps_figure(g: dict, n: int) -> Figure:
+    names = [d for d in ("mnist", "cifar10") if any(k[0] == d for k in g)]
+    fig = Figure(figsize=(5.2 * len(names), 3.6))
+    for k, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), k + 1)
+        if n not in sizes(g, name):
+            ax.text(0.5, 0.5, f"not run on {NAMES[name]}\n(n_train {', '.join(map(str, sizes(g, name)))})",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        for arch in archs(g):
+            r = g[(name, arch, n)]
+            plot_mean_band(ax, list(r["cell"].eps), 100 * r["fgsm"].double().T, arch, color=COLORS[arch],
+                           marker="o", markersize=3)
+        ax.axvline(SEED_EPS[name], color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel("FGSM budget ε (L∞, inputs in [-1, 1]); dotted: the seed's")
+        ax.set_ylabel("accuracy on attacked test images (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{NAMES[name]}, {n:,} training images per class")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def eps_curve_items(g: dict) -> list[tuple[str, Figure]]:
+    """For the n_train slider: accuracy against the FGSM budget at each training size."""
+    every = sorted({n for (_, _, n) in g})
+    return [(f"{n:,} per class", _eps_figure(g, n)) for n in every]
+
+
+def sample_n(g: dict, dataset: str) -> int:
+    """The training size of the attacked samples shown (the seed's figures: its largest; ours)."""
+    return max(sizes(g, dataset))
+
+
+def _sample_figure(g: dict, k: int) -> Figure:
+    names = [d for d in ("mnist", "cifar10") if any(key[0] == d for key in g)]
+    nets = archs(g)
+    some = g[(names[0], nets[0], sample_n(g, names[0]))]
+    columns = len(some["samples"][k]["images"])
+    fig = Figure(figsize=(1.25 * columns, 1.45 * len(nets) * len(names)))
+    row = 0
+    for name in names:
+        n = sample_n(g, name)
+        for arch in nets:
+            r = g[(name, arch, n)]
+            eps, s = r["cell"].eps[k], r["samples"][k]
+            for j in range(columns):
+                ax = fig.add_subplot(len(nets) * len(names), columns, row * columns + j + 1)
+                image = (s["images"][j].float().permute(1, 2, 0).numpy() + 1) / 2
+                ax.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image.clip(0, 1),
+                          cmap="gray" if image.shape[-1] == 1 else None, vmin=0, vmax=1)
+                truth, guess = int(r["sample_labels"][j]), int(s["predictions"][0, j])
+                ax.set_title(CLASSES[name][guess], fontsize=7, color="black" if guess == truth else "red", pad=2)
+                ax.set_xticks([]), ax.set_yticks([])
+                if j == 0:
+                    ax.set_ylabel(f"{arch}\n{NAMES[name]}", fontsize=7)
+            row += 1
+        fig.text(0.01, 1 - (row - len(nets)) / (len(nets) * len(names)), "", fontsize=1)
+    fig.suptitle(f"ε = {some['cell'].eps[k] / SEED_EPS[names[0]]:g} × the seed's budget "
+                 + ", ".join(f"({NAMES[d]} {g[(d, nets[0], sample_n(g, d))]['cell'].eps[k]:g})" for d in names)
+                 + "; titles: seed 0's prediction, red when wrong", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sample_items(g: dict) -> list[tuple[str, Figure]]:
+    """For the epsilon slider: the same test images attacked at each budget, per net (each image is
+    attacked against the net shown; seed 0), with that net's prediction."""
+    name = next(iter(g))[0]
+    eps = next(iter(g.values()))["cell"].eps
+    return [(f"{e / SEED_EPS[name]:g}× the seed's ε", _sample_figure(g, k)) for k, e in enumerate(eps)]
+
+
+# --- beyond the seed: matched clean accuracy, and PGD --------------------------------------------------
+
+def matched(g: dict, dataset: str) -> tuple[float, dict[str, torch.Tensor]] | None:
+    """FGSM accuracy (seed's budget) of every net at one clean accuracy that every net reaches on every
+    seed: the highest such level (the top of the overlap of their ranges over n_train), read off each
+    seed's piecewise-linear curve of FGSM against clean accuracy. None when the ranges do not overlap."""
+    nets, ns = archs(g), sizes(g, dataset)
+    curves = {a: (torch.stack([clean_on_attacked(g[(dataset, a, n)]) for n in ns], 1),
+                  torch.stack([at_seed_budget(g[(dataset, a, n)]) for n in ns], 1)) for a in nets}  # (seeds, n)
+    top = min(c.max(1).values.min().item() for c, _ in curves.values())
+    bottom = max(c.min(1).values.max().item() for c, _ in curves.values())
+    if len(ns) < 2 or top < bottom:
+        return None
+    out = {}
+    for a, (clean, adv) in curves.items():
+        values = []
+        for c, v in zip(clean, adv):
+            order = torch.argsort(c)
+            values.append(float(np.interp(top, c[order].numpy(), v[order].numpy())))
+        out[a] = torch.tensor(values, dtype=torch.float64)
+    return top, out
+
+
+def matched_table(g: dict) -> str:
+    nets = archs(g)
+    lines = ["| Dataset | matched clean accuracy (%) | " + " | ".join(f"{a} FGSM (%)" for a in nets)
+             + " | LocalNet − WeightNet, matched | LocalNet − WeightNet at the largest n_train |",
+             "|---|---|" + "---|" * (len(nets) + 2)]
+    for name in ("mnist", "cifar10"):
+        if not sizes(g, name):
+            continue
+        m = matched(g, name)
+        if m is None:
+            lines.append(f"| {NAMES[name]} | no clean accuracy every net reaches on every seed | " + " | " * (len(nets) + 1))
+            continue
+        level, values = m
+        raw = _local_minus_weight(g, name, at_seed_budget)
+        pair = paired(values["LocalNet"], values["WeightNet"]).points() if {"LocalNet", "WeightNet"} <= set(values) else ""
+        lines.append(f"| {NAMES[name]} | {100 * level:.1f} | " + " | ".join(mean_ci_text(values[a]) for a in nets)
+                     + f" | {pair} | {raw.points() if raw else ''} |")
+    return "\n".join(lines)
+
+
+def _local_minus_weight(g: dict, name: str, measure, n: int | None = None) -> Effect | None:
+    if not {"LocalNet", "WeightNet"} <= set(archs(g)):
+        return None
+    n = n or max(sizes(g, name))
+    return paired(measure(g[(name, "LocalNet", n)]), measure(g[(name, "WeightNet", n)]))
+
+
+def pgd_table(g: dict) -> str:
+    """FGSM and PGD at the seed's budget on the same images, at our Table 2 size."""
+    nets = archs(g)
+    lines = ["| Dataset | n_train | attack | " + " | ".join(nets) + " | LocalNet − WeightNet |",
+             "|---|---|---|" + "---|" * (len(nets) + 1)]
+    for name in ("mnist", "cifar10"):
+        if not sizes(g, name):
+            continue
+        n = table_n(g, name)
+        some = g[(name, nets[0], n)]
+        for key, label in (("fgsm_on_pgd_images", "FGSM"), ("pgd", f"PGD, {some['cell'].pgd_steps} steps")):
+            e = _local_minus_weight(g, name, lambda r: r[key].double(), n)
+            lines.append(f"| {NAMES[name]} | {n:,} | {label} | " + " | ".join(mean_ci_text(g[(name, a, n)][key]) for a in nets)
+                         + f" | {e.points() if e else ''} |")
+    return "\n".join(lines)
+
+
+def rank(g: dict, name: str, n: int, key: str) -> list[str]:
+    return sorted(archs(g), key=lambda a: -g[(name, a, n)][key].double().mean().item())
+
+
+# --- the scorecard -------------------------------------------------------------------------------------
+
+def _vs(g, name, n, arch, others, measure=lambda r: r["clean"].double()):
+    return {o: paired(measure(g[(name, arch, n)]), measure(g[(name, o, n)])) for o in others}
+
+
+def scorecard(g: dict) -> list[Claim]:
+    rows, nets = [], archs(g)
+    if sizes(g, "mnist") and "ConvNet" in nets:
+        n = table_n(g, "mnist")
+        diffs = _vs(g, "mnist", n, "ConvNet", [a for a in nets if a != "ConvNet"])
+        rows.append(Claim(f"ConvNet is the most accurate net on MNIST ({n:,} per class; ConvNet minus each, paired by seed)",
+                          " / ".join(f"{100 * SEED_CLEAN['mnist'][a]:.2f}" for a in nets) + f" ({'/'.join(nets)}, one run)",
+                          "; ".join(f"vs {o}: {e.points()}" for o, e in diffs.items()),
+                          ordering(verdict(e) for e in diffs.values())))
+    if sizes(g, "cifar10") and "WeightNet" in nets:
+        diffs = {(n, o): e for n in sizes(g, "cifar10")
+                 for o, e in _vs(g, "cifar10", n, "WeightNet", [a for a in nets if a != "WeightNet"]).items()}
+        worst = {n: max((e.mean for (m, _), e in diffs.items() if m == n)) for n in sizes(g, "cifar10")}
+        rows.append(Claim("WeightNet is the least accurate net on CIFAR-10 at every n_train (WeightNet minus each other net)",
+                          f"yes; {100 * SEED_CLEAN['cifar10']['WeightNet']:.2f} vs "
+                          f"{min(100 * v for a, v in SEED_CLEAN['cifar10'].items() if a != 'WeightNet'):.2f}+ at {SEED_N:,}",
+                          "; ".join(f"{n}: " + ", ".join(f"vs {o} {e.points()}" for (m, o), e in diffs.items() if m == n)
+                                    for n in sizes(g, "cifar10")),
+                          ordering(verdict(e, -1) for e in diffs.values())))
+    if sizes(g, "cifar10") and {"LocalNet", "WeightNet"} <= set(nets):
+        n = table_n(g, "cifar10")
+        e = _local_minus_weight(g, "cifar10", relative_drop, n)
+        s = 100 * ((1 - SEED_FGSM["cifar10"]["LocalNet"] / SEED_CLEAN["cifar10"]["LocalNet"])
+                   - (1 - SEED_FGSM["cifar10"]["WeightNet"] / SEED_CLEAN["cifar10"]["WeightNet"]))
+        rows.append(Claim(f"LocalNet is less robust than WeightNet on CIFAR-10 (relative FGSM drop, LocalNet minus WeightNet, "
+                          f"paired{_size_note(g, 'cifar10')})",
+                          f"+{s:.1f} points (40.0% vs 23.6% at {SEED_N:,})", e.points(), verdict(e, 1, s / 100)))
+    ns = sizes(g, "mnist")
+    if len(ns) >= 2 and {"LocalNet", "WeightNet"} <= set(nets):
+        small, large = ns[-2], ns[-1]
+        grows = {a: unpaired(relative_drop(g[("mnist", a, small)]), relative_drop(g[("mnist", a, large)]))
+                 for a in ("WeightNet", "LocalNet")}
+        rows.append(Claim(f"Robustness grows with n_train on MNIST (relative FGSM drop at {small:,} minus at {large:,} per class; "
+                          f"the seed compared {SEED_N:,} with 10,000)",
+                          "WeightNet 18.6% -> 14.2%, LocalNet 18.1% -> 13.4%",
+                          "; ".join(f"{a}: {e.points()}" for a, e in grows.items()),
+                          ordering(verdict(e) for e in grows.values())))
+    for name in ("mnist", "cifar10"):
+        if not sizes(g, name):
+            continue
+        n = table_n(g, name)
+        for arch in ("WeightNet", "LocalNet"):
+            if arch not in nets:
+                continue
+            r = g[(name, arch, n)]
+            e = paired(clean_on_attacked(r), at_seed_budget(r))
+            c, a = SEED_CLEAN[name][arch], SEED_FGSM[name][arch]
+            rows.append(Claim(f"Table 2: FGSM lowers {arch}'s accuracy on {NAMES[name]} (ε {SEED_EPS[name]:g}, "
+                              f"clean minus FGSM{_size_note(g, name)})",
+                              f"{100 * c:.2f} -> {100 * a:.2f} (-{100 * (c - a):.1f} points)",
+                              f"{mean_ci_text(clean_on_attacked(r))} -> {mean_ci_text(at_seed_budget(r))} ({e.points()})",
+                              verdict(e, 1)))
+    return rows
+
+
+# --- the findings, in words ------------------------------------------------------------------------------
+
+def findings(g: dict) -> str:
+    """What the runs show, each sentence read off the numbers by the shared rule."""
+    out, nets = [], archs(g)
+    for name in ("mnist", "cifar10"):
+        if not sizes(g, name):
+            continue
+        n = table_n(g, name)
+        order = rank(g, name, n, "clean")
+        out.append(f"- **{NAMES[name]}, {n:,} per class:** by mean clean accuracy {' > '.join(order)} "
+                   f"(the seed: {' > '.join(sorted(nets, key=lambda a: -SEED_CLEAN[name][a]))}). "
+                   f"By mean FGSM accuracy at ε {SEED_EPS[name]:g}: {' > '.join(sorted(nets, key=lambda a: -at_seed_budget(g[(name, a, n)]).mean().item()))}.")
+        lw = _local_minus_weight(g, name, relative_drop, n)
+        if lw is not None:
+            out.append(f"  LocalNet's relative FGSM drop minus WeightNet's: {lw.points()}, "
+                       f"{side(lw, 'LocalNet loses more', 'WeightNet loses more')}.")
+        m = matched(g, name)
+        if m is not None and {"LocalNet", "WeightNet"} <= set(m[1]):
+            e = paired(m[1]["LocalNet"], m[1]["WeightNet"])
+            out.append(f"  At a clean accuracy both reach ({100 * m[0]:.1f}%), LocalNet's FGSM accuracy minus WeightNet's is "
+                       f"{e.points()}: {side(e, 'LocalNet more robust', 'LocalNet less robust')} at matched clean accuracy.")
+        if {"LocalNet", "WeightNet"} <= set(nets):
+            e_f = _local_minus_weight(g, name, lambda r: r["fgsm_on_pgd_images"].double(), n)
+            e_p = _local_minus_weight(g, name, lambda r: r["pgd"].double(), n)
+            same = side(e_f, "+", "-") == side(e_p, "+", "-")
+            out.append(f"  Under PGD LocalNet minus WeightNet is {e_p.points()} (FGSM on the same images {e_f.points()}): "
+                       f"{'the same reading' if same else 'a different reading'} by the shared rule; "
+                       f"PGD order {' > '.join(rank(g, name, n, 'pgd'))}.")
+    return "\n".join(out)
