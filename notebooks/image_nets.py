@@ -90,8 +90,9 @@ print(report.architectures(chapter.datasets))
 # One cell per dataset, training size and net; the seeds of a cell are trained together
 # (`nblib.train.fit_many`, one stacked model), each on its own balanced subset of the training
 # images with its own initialisation. The seed's per-example batches (1 and 2 for the small
-# sizes) would take hours here; the batches are `batch_scale` times the seed's and the learning
-# rate is scaled with them, so every example moves the weights as much as in the seed.
+# sizes) do not fit this machine's time budget; the batches are `batch_scale` times the seed's
+# and the learning rate is scaled with them, so every example moves the weights as much as in
+# the seed (with fewer, larger steps).
 
 # %% tags=["remove-output"]
 start = time.perf_counter()
@@ -176,10 +177,13 @@ display(Markdown(report.findings(g)))
 #
 # {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in
-# `book/params/image_nets.yaml`. The seed's whole grid (MNIST to 30,000 per class needs the
-# full 60,000 images per class it does not have: MNIST stops at 5,421 per class, the
-# smallest class) and its per-example batches, on a GPU:
-# `papermill notebooks/image_nets.ipynb out.ipynb -y "mnist_n_train: [10, 30, 100, 300, 1000, 3000, 5000]" -p batch_scale 1 -p attack_per_class 892 -p device cuda`
+# `book/params/image_nets.yaml`. Closer to the seed, on a GPU: its batches and learning rate
+# (`batch_scale` 1), MNIST up to 5,000 per class (its 10,000 and 30,000 per class do not exist:
+# MNIST's smallest class has 5,421 training images), every MNIST test image of the smallest
+# class attacked:
+# `papermill notebooks/image_nets.ipynb out.ipynb -y "datasets: [mnist]" -y "mnist_n_train: [10, 30, 100, 300, 1000, 3000, 5000]" -p batch_scale 1 -p attack_per_class 892 -p device cuda`
+# and the same for CIFAR-10 with the full dataset installed (`-y "datasets: [cifar10]"`,
+# `cifar10_n_train` up to 5,000).
 # (add `-p cluster tcp://host:port` to spread the cells over a Dask cluster).
 
 # %%

@@ -54,7 +54,7 @@ def visible_image_hash(box):
 
 @needs_browser
 @pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 1), ("digit_pairs", 1), ("needle", 1),
-                                              ("weight_divergence", 2)])
+                                              ("weight_divergence", 2), ("image_nets", 2)])
 def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     requests, failed = [], []
@@ -89,7 +89,7 @@ def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sli
 @pytest.mark.parametrize("page_name", ["index.html", "book/intro.html", "book/studies.html",
                                        "book/binary_tree.html", "book/beta_lasso.html",
                                        "book/digit_pairs.html", "book/needle.html",
-                                       "book/weight_divergence.html"])
+                                       "book/weight_divergence.html", "book/image_nets.html"])
 def test_pages_reference_no_cdn(page_name):
     html = (HTML / page_name).read_text()
     for host in ("cdn.jsdelivr", "unpkg.com", "cdnjs.", "googleapis"):

@@ -21,6 +21,7 @@ from nblib.cache import ResultCache
 from nblib.chapters import beta_lasso as bl
 from nblib.chapters import binary_tree as bt
 from nblib.chapters import digit_pairs as dp
+from nblib.chapters import image_nets as im
 from nblib.cluster import RunFailed, Runner, parse_cluster
 from nblib.params import ParameterError, check_params
 
@@ -99,8 +100,11 @@ def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path
     lasso = check_params(bl.Chapter, datasets=["cifar10"], epochs=2, seeds=1, betas=[50.0],
                          train_per_class=20, val_fraction=0.2).runs("cifar10", 0)
     pairs = check_params(dp.Chapter, n_pairs=100, runs=2, epochs=2).table_runs()[::4]
+    images = check_params(im.Chapter, datasets=["mnist"], mnist_n_train=[5], archs=["LocalNet", "WeightNet"], seeds=2,
+                          epoch_scale=0.05, eps_scale=[1.0], pgd_steps=2, pgd_images=5, attack_per_class=3,
+                          eval_per_class=5).cells()
     here = Runner("cpu")
-    for fn, configs in ((bt.train, bt.cells(sweep)), (bl.train, lasso), (dp.train, pairs)):
+    for fn, configs in ((bt.train, bt.cells(sweep)), (bl.train, lasso), (dp.train, pairs), (im.train, images)):
         remote = runner.map(fn, configs, ResultCache(tmp_path / "cluster"))
         local = here.map(fn, configs, ResultCache(tmp_path / "here"))
         assert same(remote, local), fn.__module__

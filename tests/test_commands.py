@@ -9,13 +9,13 @@ import pytest
 import yaml
 from papermill import cli as pm_cli
 
-from nblib.chapters import beta_lasso, binary_tree, digit_pairs, needle, weight_divergence
+from nblib.chapters import beta_lasso, binary_tree, digit_pairs, image_nets, needle, weight_divergence
 from nblib.params import ParameterError, check_notebook
 
 from conftest import ROOT
 
 CONFIGS = {"binary_tree": binary_tree.TreeSweep, "beta_lasso": beta_lasso.Chapter, "digit_pairs": digit_pairs.Chapter,
-           "needle": needle.Chapter, "weight_divergence": weight_divergence.Chapter}
+           "needle": needle.Chapter, "weight_divergence": weight_divergence.Chapter, "image_nets": image_nets.Chapter}
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.py"))
 
 
@@ -97,6 +97,8 @@ def test_parameter_files_pass_the_chapters_check(chapter, params_dir):
     ("notebooks/weight_divergence.ipynb out.ipynb -y 'sigmas: [0.3, -0.5]'", ["'sigmas'", ">= 0"]),
     ("notebooks/weight_divergence.ipynb out.ipynb -y 'rings: [1, 14]'", ["'rings'", "14x14 positions"]),
     ("notebooks/weight_divergence.ipynb out.ipynb -p shift 2", ["unknown parameter 'shift'", "'shifts'"]),
+    ("notebooks/image_nets.ipynb out.ipynb -y 'cifar10_n_train: [10, 1000]'", ["'cifar10_n_train'", "at most"]),
+    ("notebooks/image_nets.ipynb out.ipynb -p n_train 100", ["unknown parameter 'n_train'"]),
 ])
 def test_a_wrong_command_is_refused_by_the_same_check(line, words):
     chapter, parameters = papermill_parameters(shlex.split(line))

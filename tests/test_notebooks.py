@@ -90,6 +90,9 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("weight_divergence", {"datasets": ["svhn"]}, ["'datasets'", "'svhn'", "'mnist'"]),
     ("weight_divergence", {"rings": [1, 14]}, ["'rings'", "14x14 positions", "< 14"]),
     ("weight_divergence", {"train_per_class": 6000}, ["'train_per_class'", "6000", "at most"]),
+    ("image_nets", {"cifar10_n_train": [10, 1000]}, ["'cifar10_n_train'", "1000", "at most"]),
+    ("image_nets", {"datasets": ["svhn"]}, ["'datasets'", "'svhn'", "'mnist'"]),
+    ("image_nets", {"eps_scale": [0.0, -0.1, 1.0]}, ["'eps_scale'", "-0.1", ">= 0"]),
     pytest.param("beta_lasso", {"device": "cuda"}, ["'device'", "'cuda'", "CUDA is not available"],
                  marks=pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")),
 ])

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, unpaired, verdict
 from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 
-from .experiment import ARCHS, INPUT, SEED_EPS, SEED_PROTOCOL, Chapter, image_net, n_params, stage_outputs
+from .experiment import ARCHS, INPUT, SEED_EPS, Chapter, image_net, n_params, per_class_available, stage_outputs
 
 NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 CLASSES = {"mnist": [str(d) for d in range(10)],
@@ -70,8 +70,14 @@ def table_n(g: dict, dataset: str) -> int:
 
 
 def _size_note(g: dict, dataset: str) -> str:
+    """Where our size for the seed's 1000 per class differs from it, and why."""
     n = table_n(g, dataset)
-    return "" if n == SEED_N else f" (ours at {n} per class: the offline copy has fewer than {SEED_N})"
+    if n == SEED_N:
+        return ""
+    available = per_class_available(dataset)
+    why = (f"the copy here has at most {available:,} per class" if available < SEED_N
+           else "the largest size of this run")
+    return f"; ours at {n:,} per class: {why}"
 
 
 # --- the nets -------------------------------------------------------------------------------------
@@ -138,11 +144,11 @@ def accuracy_figure(g: dict) -> Figure:
 def accuracy_table(g: dict) -> str:
     nets = archs(g)
     lines = ["| Dataset | n_train per class | " + " | ".join(nets) + " |", "|---|---|" + "---|" * len(nets)]
-    for name in ("mnist", "cifar10"):
+    for name in [d for d in ("mnist", "cifar10") if sizes(g, d)]:
         for n in sizes(g, name):
             lines.append(f"| {NAMES[name]} | {n:,} | " + " | ".join(mean_ci_text(g[(name, a, n)]["clean"]) for a in nets) + " |")
         lines.append(f"| {NAMES[name]}, the seed (one run) | {SEED_N:,} | "
-                     + " | ".join(f"{100 * SEED_CLEAN[name][a]:.2f}" for a in nets) + " |") if sizes(g, name) else None
+                     + " | ".join(f"{100 * SEED_CLEAN[name][a]:.2f}" for a in nets) + " |")
     return "\n".join(lines)
 
 
@@ -227,10 +233,9 @@ def _sample_figure(g: dict, k: int) -> Figure:
                 if j == 0:
                     ax.set_ylabel(f"{arch}\n{NAMES[name]}", fontsize=7)
             row += 1
-        fig.text(0.01, 1 - (row - len(nets)) / (len(nets) * len(names)), "", fontsize=1)
-    fig.suptitle(f"ε = {some['cell'].eps[k] / SEED_EPS[names[0]]:g} × the seed's budget "
-                 + ", ".join(f"({NAMES[d]} {g[(d, nets[0], sample_n(g, d))]['cell'].eps[k]:g})" for d in names)
-                 + "; titles: seed 0's prediction, red when wrong", fontsize=9)
+    fig.suptitle(f"ε = {some['cell'].eps[k] / SEED_EPS[names[0]]:g} × the seed's budget ("
+                 + ", ".join(f"{NAMES[d]} {g[(d, nets[0], sample_n(g, d))]['cell'].eps[k]:g}" for d in names)
+                 + "); titles: seed 0's prediction, red when wrong", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -325,7 +330,8 @@ def scorecard(g: dict) -> list[Claim]:
     if sizes(g, "mnist") and "ConvNet" in nets:
         n = table_n(g, "mnist")
         diffs = _vs(g, "mnist", n, "ConvNet", [a for a in nets if a != "ConvNet"])
-        rows.append(Claim(f"ConvNet is the most accurate net on MNIST ({n:,} per class; ConvNet minus each, paired by seed)",
+        rows.append(Claim(f"ConvNet is the most accurate net on MNIST (ConvNet minus each, paired by seed, at {n:,} per class"
+                          f"{_size_note(g, 'mnist')})",
                           " / ".join(f"{100 * SEED_CLEAN['mnist'][a]:.2f}" for a in nets) + f" ({'/'.join(nets)}, one run)",
                           "; ".join(f"vs {o}: {e.points()}" for o, e in diffs.items()),
                           ordering(verdict(e) for e in diffs.values())))
@@ -345,7 +351,7 @@ def scorecard(g: dict) -> list[Claim]:
         s = 100 * ((1 - SEED_FGSM["cifar10"]["LocalNet"] / SEED_CLEAN["cifar10"]["LocalNet"])
                    - (1 - SEED_FGSM["cifar10"]["WeightNet"] / SEED_CLEAN["cifar10"]["WeightNet"]))
         rows.append(Claim(f"LocalNet is less robust than WeightNet on CIFAR-10 (relative FGSM drop, LocalNet minus WeightNet, "
-                          f"paired{_size_note(g, 'cifar10')})",
+                          f"paired by seed{_size_note(g, 'cifar10')})",
                           f"+{s:.1f} points (40.0% vs 23.6% at {SEED_N:,})", e.points(), verdict(e, 1, s / 100)))
     ns = sizes(g, "mnist")
     if len(ns) >= 2 and {"LocalNet", "WeightNet"} <= set(nets):
@@ -367,11 +373,11 @@ def scorecard(g: dict) -> list[Claim]:
             r = g[(name, arch, n)]
             e = paired(clean_on_attacked(r), at_seed_budget(r))
             c, a = SEED_CLEAN[name][arch], SEED_FGSM[name][arch]
-            rows.append(Claim(f"Table 2: FGSM lowers {arch}'s accuracy on {NAMES[name]} (ε {SEED_EPS[name]:g}, "
-                              f"clean minus FGSM{_size_note(g, name)})",
-                              f"{100 * c:.2f} -> {100 * a:.2f} (-{100 * (c - a):.1f} points)",
-                              f"{mean_ci_text(clean_on_attacked(r))} -> {mean_ci_text(at_seed_budget(r))} ({e.points()})",
-                              verdict(e, 1)))
+            rows.append(Claim(f"Table 2: FGSM lowers {arch}'s accuracy on {NAMES[name]} (ε {SEED_EPS[name]:g}; "
+                              f"the drop is clean minus FGSM accuracy, paired{_size_note(g, name)})",
+                              f"{100 * c:.2f} -> {100 * a:.2f} (drop {100 * (c - a):.1f} points, one run)",
+                              f"{mean_ci_text(clean_on_attacked(r))} -> {mean_ci_text(at_seed_budget(r))} (drop {e.points()})",
+                              verdict(e, 1, c - a)))
     return rows
 
 
@@ -401,6 +407,10 @@ def findings(g: dict) -> str:
             e_f = _local_minus_weight(g, name, lambda r: r["fgsm_on_pgd_images"].double(), n)
             e_p = _local_minus_weight(g, name, lambda r: r["pgd"].double(), n)
             same = side(e_f, "+", "-") == side(e_p, "+", "-")
+            stronger = {a: paired(g[(name, a, n)]["fgsm_on_pgd_images"].double(), g[(name, a, n)]["pgd"].double())
+                        for a in nets}
+            out.append(f"  PGD's extra drop over FGSM (FGSM minus PGD accuracy, same images): "
+                       + ", ".join(f"{a} {e.points()}" for a, e in stronger.items()) + ".")
             out.append(f"  Under PGD LocalNet minus WeightNet is {e_p.points()} (FGSM on the same images {e_f.points()}): "
                        f"{'the same reading' if same else 'a different reading'} by the shared rule; "
                        f"PGD order {' > '.join(rank(g, name, n, 'pgd'))}.")
