@@ -136,7 +136,10 @@ class ModelStack:
     def model(self, i: int, make_model: Callable[[int], torch.nn.Module]) -> torch.nn.Module:
         """Model i as an ordinary module (for evaluation, plots, saving)."""
         module = make_model(i)
-        module.load_state_dict({k: v[i].detach().clone() for k, v in {**self.params, **self.buffers}.items()})
+        stacked = {**self.params, **self.buffers}
+        # the module's own state (its persistent entries): non-persistent buffers, such as a
+        # locally connected layer's patch index, are rebuilt by make_model
+        module.load_state_dict({k: stacked[k][i].detach().clone() for k in module.state_dict()})
         return module
 
 

@@ -87,6 +87,8 @@ print(report.architectures(chapter.datasets))
 # %% [markdown]
 # ## Training
 #
+# `n_train` counts training images **per class**, as in the seed's code (a balanced subset), and
+# inputs are in the seed's [-1, 1], so that its FGSM budgets apply unchanged.
 # One cell per dataset, training size and net; the seeds of a cell are trained together
 # (`nblib.train.fit_many`, one stacked model), each on its own balanced subset of the training
 # images with its own initialisation. The seed's per-example batches (1 and 2 for the small
@@ -111,6 +113,9 @@ glue("setting", report.setting(chapter, g), display=False)
 
 # %%
 report.accuracy_figure(g)
+
+# %%
+display(Markdown(report.data_note(g)))
 
 # %%
 display(Markdown(report.accuracy_table(g)))
@@ -175,7 +180,7 @@ display(Markdown(report.findings(g)))
 # %% [markdown]
 # ## Provenance
 #
-# {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
+# {glue:text}`setting` Training and the attacks took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in
 # `book/params/image_nets.yaml`. Closer to the seed, on a GPU: its batches and learning rate
 # (`batch_scale` 1), MNIST up to 5,000 per class (its 10,000 and 30,000 per class do not exist:

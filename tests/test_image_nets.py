@@ -111,7 +111,7 @@ def test_attacking_a_stack_attacks_each_model_with_its_own_gradient(arch):
     together = _attacked(net, x, y, 0.1, fgsm)
     accuracy = _adversarial_accuracy(net, together, y)
     for i in range(3):
-        model = make(i)  # model i on its own (the stack's copy was made from the same seed)
+        model = stack.model(i, make)  # model i as an ordinary module (its patch index rebuilt)
         alone = fgsm(model, x, y, 0.1, clamp=(-1, 1))
         torch.testing.assert_close(together[i], alone)
         assert accuracy[i] == (model(together[i]).argmax(1) == y).double().mean()

@@ -113,3 +113,9 @@ def test_findings_quote_the_runs():
     assert "ConvNet > LocalNet > WeightNet > FCNet" in text  # MNIST's clean order from the numbers
     assert "LocalNet loses more" in text
     assert "PGD" in text and "extra drop over FGSM" in text
+
+
+def test_the_data_note_says_where_and_why_the_sizes_stop():
+    note = report.data_note(results(**SEEDLIKE))
+    assert "CIFAR-10 stops at 700 per class in this run (the copy here has at most 742 training images per class" in note
+    assert "MNIST stops at 1,000 per class in this run (its smallest class has 5,421 training images" in note

@@ -119,6 +119,20 @@ def setting(chapter: Chapter, g: dict) -> str:
             f"The seed: one run per cell, its whole test set attacked, n_train up to 30,000 per class.")
 
 
+def data_note(g: dict) -> str:
+    """Where a dataset's sizes stop short of the seed's, and why (read off the data here)."""
+    notes = []
+    for name in ("mnist", "cifar10"):
+        if not sizes(g, name):
+            continue
+        available, largest = per_class_available(name), max(sizes(g, name))
+        some = next(r for (d, _, _), r in g.items() if d == name)
+        reason = (f"the copy here has at most {available:,} training images per class and {some['test_size']:,} test images"
+                  if available < SEED_N else f"its smallest class has {available:,} training images")
+        notes.append(f"{NAMES[name]} stops at {largest:,} per class in this run ({reason}; the seed went to 30,000).")
+    return " ".join(notes)
+
+
 # --- accuracy against n_train (the seed's Figure 3) -------------------------------------------------
 
 def accuracy_figure(g: dict) -> Figure:
