@@ -39,3 +39,19 @@ class BetaLasso(torch.optim.Optimizer):
                     below = torch.nextafter(torch.tensor(beta * lam, dtype=p.dtype), torch.tensor(0.0, dtype=p.dtype))
                     p.copy_(F.hardshrink(p, below.item()))
         return loss
+
+
+def total_lr(lr: float, schedule, epochs: int, steps_per_epoch: int) -> float:
+    """sum_t lr_t over a run: `steps_per_epoch` steps per epoch at lr * schedule(epoch)."""
+    if epochs < 1 or steps_per_epoch < 1:
+        raise ValueError(f"total_lr needs epochs >= 1 and steps_per_epoch >= 1, got {epochs}, {steps_per_epoch}")
+    return steps_per_epoch * sum(lr * schedule(epoch) for epoch in range(epochs))
+
+
+def lambda_for_pull(multiple: float, bound: float, lr_sum: float) -> float:
+    """The L1 strength whose pull over a run, lam * sum_t lr_t (how far the subgradient alone
+    moves a weight towards zero), is `multiple` times `bound` (e.g. the initial-weight bound
+    1 / sqrt(fan_in)): with multiple > 1 the pull can zero any weight the gradient leaves alone."""
+    if multiple <= 0 or bound <= 0 or lr_sum <= 0:
+        raise ValueError(f"lambda_for_pull needs positive arguments, got {multiple}, {bound}, {lr_sum}")
+    return multiple * bound / lr_sum

@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 
@@ -30,3 +31,42 @@ def test_spread_of_a_point_is_zero_and_of_a_spread_map_is_large():
     # radius of gyration of a 9x9 square: sqrt(2 * (81 - 1) / 12)
     assert abs(spatial_spread(uniform).item() - (2 * 80 / 12) ** 0.5) < 1e-5
     assert torch.isnan(spatial_spread(torch.zeros(1, 3, 3))).all()
+
+
+def test_window_mass_is_one_for_a_local_filter_and_small_for_a_spread_one():
+    from nblib.chapters.beta_lasso.sparsity import window_mass
+    local = torch.zeros(1, 28, 28)
+    local[0, 3:12, 10:19] = torch.rand(9, 9) + 0.1  # inside one 9x9 window
+    spread = torch.ones(1, 28, 28)
+    two = torch.zeros(1, 28, 28)
+    two[0, 0, 0], two[0, 27, 27] = 1.0, 3.0  # two far-apart weights: the window holds the larger
+    dead = torch.zeros(1, 28, 28)
+    share = window_mass(torch.cat([local, spread, two, dead]), 9)
+    assert share[0] == pytest.approx(1.0)
+    assert share[1] == pytest.approx(81 / 784)
+    assert share[2] == pytest.approx(0.75)
+    assert torch.isnan(share[3])
+    with pytest.raises(ValueError, match="window side"):
+        window_mass(local, 29)
+
+
+def test_s_local_filters_are_local_by_this_measure():
+    from nblib.chapters.beta_lasso.nets import make_model
+    from nblib.chapters.beta_lasso.sparsity import first_layer_maps, window_mass
+    torch.manual_seed(0)
+    model = make_model("s-local", 1, side=16, in_channels=1)
+    share = window_mass(first_layer_maps(model, 1, 16), 9)
+    assert torch.allclose(share, torch.ones_like(share))  # every unit sees one 9x9 patch (borders padded)
+    dense = make_model("s-fc", 1, side=16, in_channels=1)
+    assert window_mass(first_layer_maps(dense, 1, 16), 9).mean() < 0.5  # a random dense unit is not local
+
+
+def test_the_uniform_baseline_and_the_active_area():
+    from nblib.chapters.beta_lasso.sparsity import active_area, uniform_window_mass
+    images = torch.zeros(5, 1, 28, 28)
+    images[:, :, 4:24, 4:24] = torch.rand(5, 1, 20, 20)  # the digit area: 20x20 pixels that vary
+    area = active_area(images)
+    assert area.sum() == 400 and area[4:24, 4:24].all()
+    assert uniform_window_mass(area, 9) == pytest.approx(81 / 400)
+    with pytest.raises(ValueError, match="non-empty"):
+        uniform_window_mass(torch.zeros(28, 28, dtype=torch.bool))

@@ -52,3 +52,21 @@ def test_threshold_is_strict_as_in_the_paper():
 def test_bad_hyperparameters_are_refused():
     with pytest.raises(ValueError, match="lam"):
         BetaLasso([torch.nn.Parameter(torch.zeros(1))], lr=0.1, lam=-1, beta=1)
+
+
+def test_the_l1_pull_of_a_run_reaches_the_asked_multiple_of_the_bound():
+    import math
+    from nblib.optim import lambda_for_pull, total_lr
+    from nblib.train import cosine_schedule
+    lr_sum = total_lr(0.1, cosine_schedule(8), epochs=8, steps_per_epoch=118)
+    assert lr_sum == pytest.approx(118 * 0.1 * sum(0.5 * (1 + math.cos(math.pi * e / 8)) for e in range(8)))
+    lam = lambda_for_pull(1.3, 1 / math.sqrt(784), lr_sum)
+    # a weight the gradient leaves alone, pulled by lam * lr_t at every step, moves 1.3 bounds
+    w, bound = 0.0, 1 / math.sqrt(784)
+    for epoch in range(8):
+        w += 118 * lam * 0.1 * cosine_schedule(8)(epoch)
+    assert w == pytest.approx(1.3 * bound)
+    with pytest.raises(ValueError):
+        lambda_for_pull(0.0, bound, lr_sum)
+    with pytest.raises(ValueError):
+        total_lr(0.1, cosine_schedule(8), epochs=0, steps_per_epoch=1)

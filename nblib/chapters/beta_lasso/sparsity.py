@@ -47,3 +47,33 @@ def spatial_spread(maps: torch.Tensor) -> torch.Tensor:
     cy, cx = (maps * ys).sum((1, 2)) / mass, (maps * xs).sum((1, 2)) / mass
     var = (maps * ((ys - cy[:, None, None]) ** 2 + (xs - cx[:, None, None]) ** 2)).sum((1, 2)) / mass
     return var.sqrt()
+
+
+def window_mass(maps: torch.Tensor, k: int = 9) -> torch.Tensor:
+    """Share of each map's weight mass inside its best k x k window: (units,). 1 = local.
+
+    The window slides over every position where it fits in the image; a unit with no weight
+    left (a dead unit) gets nan, so that callers decide how to count it.
+    """
+    units, h, w = maps.shape
+    if not 1 <= k <= min(h, w):
+        raise ValueError(f"window side k must be in 1..{min(h, w)}, got {k}")
+    maps = maps.double()
+    windows = torch.nn.functional.avg_pool2d(maps[:, None], k, stride=1)[:, 0] * (k * k)  # sums over each window
+    mass = maps.sum((1, 2))
+    share = windows.flatten(1).max(1).values / mass
+    return torch.where(mass > 0, share, torch.full_like(share, float("nan")))
+
+
+def uniform_window_mass(area: torch.Tensor, k: int = 9) -> float:
+    """The window mass of a map spread evenly over `area` (a (side, side) bool mask, e.g. the
+    pixels where the images vary): the baseline a filter with no locality would reach."""
+    if not area.any():
+        raise ValueError("uniform_window_mass needs a non-empty area")
+    return window_mass(area[None].double(), k).item()
+
+
+def active_area(images: torch.Tensor, threshold: float = 0.0) -> torch.Tensor:
+    """(side, side) mask of the pixels whose value varies over `images` (N, C, side, side) by
+    more than `threshold` (standard deviation, any channel): MNIST's digit area, all of CIFAR."""
+    return images.float().std(0).amax(0) > threshold
