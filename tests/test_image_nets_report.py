@@ -117,5 +117,6 @@ def test_findings_quote_the_runs():
 
 def test_the_data_note_says_where_and_why_the_sizes_stop():
     note = report.data_note(results(**SEEDLIKE))
+    assert "up to 30,000" in note
     assert "CIFAR-10 stops at 700 per class in this run (the copy here has at most 742 training images per class" in note
     assert "MNIST stops at 1,000 per class in this run (its smallest class has 5,421 training images" in note

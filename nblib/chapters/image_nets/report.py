@@ -129,7 +129,7 @@ def data_note(g: dict) -> str:
         some = next(r for (d, _, _), r in g.items() if d == name)
         reason = (f"the copy here has at most {available:,} training images per class and {some['test_size']:,} test images"
                   if available < SEED_N else f"its smallest class has {available:,} training images")
-        notes.append(f"{NAMES[name]} stops at {largest:,} per class in this run ({reason}; the seed went to 30,000).")
+        notes.append(f"{NAMES[name]} stops at {largest:,} per class in this run ({reason}; the seed's grid lists sizes up to 30,000).")
     return " ".join(notes)
 
 
