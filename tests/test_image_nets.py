@@ -1,6 +1,5 @@
 """Study 1's image half: the four nets, their latents, WeightNet's FFT convolution, the stacked
 attacks, the protocol and the parameter checks."""
-import math
 
 import pytest
 import torch
@@ -12,7 +11,7 @@ from nblib.chapters.image_nets.experiment import (SEED_PROTOCOL, Stacked, WholeI
                                                   _adversarial_accuracy, seed_protocol, stage_outputs)
 from nblib.layers import LocallyConnected2d
 from nblib.params import ParameterError, check_params
-from nblib.train import ModelStack, fit, fit_many
+from nblib.train import ModelStack, fit_many
 
 
 @pytest.mark.parametrize("dataset", im.DATASETS)

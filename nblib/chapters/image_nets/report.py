@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, unpaired, verdict
-from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
+from nblib.scorecard import Claim, Effect, ordering, paired, side, unpaired, verdict
+from nblib.stats import mean_ci_text, plot_mean_band
 
 from .experiment import ARCHS, INPUT, SEED_EPS, Chapter, image_net, n_params, per_class_available, stage_outputs
 
@@ -30,6 +30,11 @@ SEED_10000 = {("mnist", "WeightNet"): (.9755, .8373), ("mnist", "LocalNet"): (.9
 def index(results: list[dict]) -> dict[tuple[str, str, int], dict]:
     """(dataset, arch, n_train) -> the cell's result."""
     return {(r["cell"].dataset, r["cell"].arch, r["cell"].n_train): r for r in results}
+
+
+def present(g: dict) -> list[str]:
+    """The datasets these results cover, MNIST first."""
+    return [d for d in ("mnist", "cifar10") if any(key[0] == d for key in g)]
 
 
 def sizes(g: dict, dataset: str) -> list[int]:
@@ -122,9 +127,7 @@ def setting(chapter: Chapter, g: dict) -> str:
 def data_note(g: dict) -> str:
     """Where a dataset's sizes stop short of the seed's, and why (read off the data here)."""
     notes = []
-    for name in ("mnist", "cifar10"):
-        if not sizes(g, name):
-            continue
+    for name in present(g):
         available, largest = per_class_available(name), max(sizes(g, name))
         some = next(r for (d, _, _), r in g.items() if d == name)
         reason = (f"the copy here has at most {available:,} training images per class and {some['test_size']:,} test images"
@@ -136,7 +139,7 @@ def data_note(g: dict) -> str:
 # --- accuracy against n_train (the seed's Figure 3) -------------------------------------------------
 
 def accuracy_figure(g: dict) -> Figure:
-    names = sorted({d for (d, _, _) in g}, key=["mnist", "cifar10"].index)
+    names = present(g)
     fig = Figure(figsize=(5.2 * len(names), 3.8))
     for k, name in enumerate(names):
         ax = fig.add_subplot(1, len(names), k + 1)
@@ -158,7 +161,7 @@ def accuracy_figure(g: dict) -> Figure:
 def accuracy_table(g: dict) -> str:
     nets = archs(g)
     lines = ["| Dataset | n_train per class | " + " | ".join(nets) + " |", "|---|---|" + "---|" * len(nets)]
-    for name in [d for d in ("mnist", "cifar10") if sizes(g, d)]:
+    for name in present(g):
         for n in sizes(g, name):
             lines.append(f"| {NAMES[name]} | {n:,} | " + " | ".join(mean_ci_text(g[(name, a, n)]["clean"]) for a in nets) + " |")
         lines.append(f"| {NAMES[name]}, the seed (one run) | {SEED_N:,} | "
@@ -172,7 +175,7 @@ def robustness_table(g: dict) -> str:
     """Clean and FGSM accuracy (same images) and the relative drop, every net, at every n_train."""
     lines = ["| Dataset | n_train | Net | clean (%) | FGSM (%) | relative drop (%) | the seed (one run) |",
              "|---|---|---|---|---|---|---|"]
-    for name in ("mnist", "cifar10"):
+    for name in present(g):
         for n in sizes(g, name):
             for arch in archs(g):
                 r = g[(name, arch, n)]
@@ -189,7 +192,7 @@ def robustness_table(g: dict) -> str:
 
 
 def _eps_figure(g: dict, n: int) -> Figure:
-    names = [d for d in ("mnist", "cifar10") if any(k[0] == d for k in g)]
+    names = present(g)
     fig = Figure(figsize=(5.2 * len(names), 3.6))
     for k, name in enumerate(names):
         ax = fig.add_subplot(1, len(names), k + 1)
@@ -225,7 +228,7 @@ def sample_n(g: dict, dataset: str) -> int:
 
 
 def _sample_figure(g: dict, k: int) -> Figure:
-    names = [d for d in ("mnist", "cifar10") if any(key[0] == d for key in g)]
+    names = present(g)
     nets = archs(g)
     some = g[(names[0], nets[0], sample_n(g, names[0]))]
     columns = len(some["samples"][k]["images"])
@@ -235,7 +238,7 @@ def _sample_figure(g: dict, k: int) -> Figure:
         n = sample_n(g, name)
         for arch in nets:
             r = g[(name, arch, n)]
-            eps, s = r["cell"].eps[k], r["samples"][k]
+            s = r["samples"][k]
             for j in range(columns):
                 ax = fig.add_subplot(len(nets) * len(names), columns, row * columns + j + 1)
                 image = (s["images"][j].float().permute(1, 2, 0).numpy() + 1) / 2
@@ -290,9 +293,7 @@ def matched_table(g: dict) -> str:
     lines = ["| Dataset | matched clean accuracy (%) | " + " | ".join(f"{a} FGSM (%)" for a in nets)
              + " | LocalNet − WeightNet, matched | LocalNet − WeightNet at the largest n_train |",
              "|---|---|" + "---|" * (len(nets) + 2)]
-    for name in ("mnist", "cifar10"):
-        if not sizes(g, name):
-            continue
+    for name in present(g):
         m = matched(g, name)
         if m is None:
             lines.append(f"| {NAMES[name]} | no clean accuracy every net reaches on every seed | " + " | " * (len(nets) + 1))
@@ -317,9 +318,7 @@ def pgd_table(g: dict) -> str:
     nets = archs(g)
     lines = ["| Dataset | n_train | attack | " + " | ".join(nets) + " | LocalNet − WeightNet |",
              "|---|---|---|" + "---|" * (len(nets) + 1)]
-    for name in ("mnist", "cifar10"):
-        if not sizes(g, name):
-            continue
+    for name in present(g):
         n = table_n(g, name)
         some = g[(name, nets[0], n)]
         for key, label in (("fgsm_on_pgd_images", "FGSM"), ("pgd", f"PGD, {some['cell'].pgd_steps} steps")):
@@ -352,7 +351,6 @@ def scorecard(g: dict) -> list[Claim]:
     if sizes(g, "cifar10") and "WeightNet" in nets:
         diffs = {(n, o): e for n in sizes(g, "cifar10")
                  for o, e in _vs(g, "cifar10", n, "WeightNet", [a for a in nets if a != "WeightNet"]).items()}
-        worst = {n: max((e.mean for (m, _), e in diffs.items() if m == n)) for n in sizes(g, "cifar10")}
         rows.append(Claim("WeightNet is the least accurate net on CIFAR-10 at every n_train (WeightNet minus each other net)",
                           f"yes; {100 * SEED_CLEAN['cifar10']['WeightNet']:.2f} vs "
                           f"{min(100 * v for a, v in SEED_CLEAN['cifar10'].items() if a != 'WeightNet'):.2f}+ at {SEED_N:,}",
@@ -377,9 +375,7 @@ def scorecard(g: dict) -> list[Claim]:
                           "WeightNet 18.6% -> 14.2%, LocalNet 18.1% -> 13.4%",
                           "; ".join(f"{a}: {e.points()}" for a, e in grows.items()),
                           ordering(verdict(e) for e in grows.values())))
-    for name in ("mnist", "cifar10"):
-        if not sizes(g, name):
-            continue
+    for name in present(g):
         n = table_n(g, name)
         for arch in ("WeightNet", "LocalNet"):
             if arch not in nets:
@@ -400,9 +396,7 @@ def scorecard(g: dict) -> list[Claim]:
 def findings(g: dict) -> str:
     """What the runs show, each sentence read off the numbers by the shared rule."""
     out, nets = [], archs(g)
-    for name in ("mnist", "cifar10"):
-        if not sizes(g, name):
-            continue
+    for name in present(g):
         n = table_n(g, name)
         order = rank(g, name, n, "clean")
         out.append(f"- **{NAMES[name]}, {n:,} per class:** by mean clean accuracy {' > '.join(order)} "
@@ -423,7 +417,7 @@ def findings(g: dict) -> str:
             same = side(e_f, "+", "-") == side(e_p, "+", "-")
             stronger = {a: paired(g[(name, a, n)]["fgsm_on_pgd_images"].double(), g[(name, a, n)]["pgd"].double())
                         for a in nets}
-            out.append(f"  PGD's extra drop over FGSM (FGSM minus PGD accuracy, same images): "
+            out.append("  PGD's extra drop over FGSM (FGSM minus PGD accuracy, same images): "
                        + ", ".join(f"{a} {e.points()}" for a, e in stronger.items()) + ".")
             out.append(f"  Under PGD LocalNet minus WeightNet is {e_p.points()} (FGSM on the same images {e_f.points()}): "
                        f"{'the same reading' if same else 'a different reading'} by the shared rule; "
