@@ -1,10 +1,17 @@
 """Study 2's experiments: S-FC with SGD and beta-LASSO, S-CONV and S-LOCAL as references.
 
-One `RunConfig` is one training run; `train` trains it and returns its history, sparsity
-over epochs, selected test accuracy and final weights (the notebook's `Runner` caches it).
+Two settings per dataset. The students' setting: beta-LASSO at their lambda and betas for
+`epochs` epochs. The pull setting: lambda chosen so that the L1 pull over the run,
+lambda * sum_t lr_t, is a stated multiple of the first layer's initial-weight bound (enough to
+zero any weight the gradient leaves alone), with the threshold beta * lambda held fixed well
+below that bound, so that weights are zeroed by the pull accumulated during training and not
+by their initial size. One `RunConfig` is one training run; `train` returns its history, the
+locality of its first layer over epochs and its final-epoch numbers (the notebook's `Runner`
+caches it).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -13,25 +20,28 @@ import torch
 from nblib import data as datasets
 from nblib.augment import random_crop_flip
 from .nets import make_model, n_params
-from nblib.optim import BetaLasso
+from nblib.optim import BetaLasso, lambda_for_pull, total_lr
 from nblib.params import ParameterError, param
-from .sparsity import nonzero_per_layer, weight_layers
-from nblib.train import cosine_schedule, fit
+from .sparsity import (WINDOW, active_area, first_layer_locality, first_layer_maps, nonzero_per_layer,
+                       shuffled_window_mass, uniform_window_mass, weight_layers, window_mass)
+from nblib.train import balanced_evaluate, cosine_schedule, fit
 
 DATASETS = ("cifar10", "mnist", "cifar100", "svhn")
 IMAGE_SHAPES = {"cifar10": (3, 32), "mnist": (1, 28), "cifar100": (3, 32), "svhn": (3, 32)}  # (channels, side)
 OPTIMIZERS = ("sgd", "beta-lasso")
+SNAPSHOT_FRACTIONS = (0, 1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 3 / 4, 1)  # of a run's epochs
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One training run (defaults: the paper's, at alpha = 1)."""
+    """One training run (defaults: the students' setting, alpha = 1)."""
     dataset: str = "cifar10"
     model: str = "s-fc"
     optimizer: str = "sgd"
     beta: float = 50.0
-    lam_first: float = 2e-5      # beta-LASSO lambda of the first layer
-    lam_rest: float = 2e-5       # ... and of the other layers
+    lam_first: float = 2e-5      # beta-LASSO lambda of the first layer's weights
+    lam_rest: float = 2e-5       # ... and of the other layers' weights (biases and BatchNorm: none)
+    pull: float = 0.0            # the pull / initial bound that chose lambda (0: lambda given)
     alpha: int = 1
     epochs: int = 400
     batch_size: int = 512
@@ -41,6 +51,7 @@ class RunConfig:
     augment: bool = False        # random crop (padding 4) + flip (no flip for digits)
     train_per_class: int = 0     # balanced training subset (0: all the data there is)
     val_fraction: float = 0.1    # held out of the training data for model selection
+    snapshots: tuple[int, ...] = ()  # epochs (0: at initialisation) whose first-layer maps are kept
     seed: int = 0
 
     def reads(self) -> tuple[str, ...]:
@@ -48,16 +59,36 @@ class RunConfig:
         return (self.dataset,)
 
 
+def init_bound(dataset: str) -> float:
+    """The first layer's initial-weight bound, 1 / sqrt(fan-in): PyTorch draws S-FC's first
+    weights from U(-bound, bound)."""
+    channels, side = IMAGE_SHAPES[dataset]
+    return 1 / math.sqrt(channels * side * side)
+
+
+def steps_per_epoch(config: RunConfig) -> int:
+    return math.ceil(split_sizes(config)[0] / config.batch_size)
+
+
+def pull(config: RunConfig) -> float:
+    """The first layer's L1 pull over the run, lambda * sum_t lr_t, in units of its initial bound."""
+    lr_sum = total_lr(config.lr, cosine_schedule(config.epochs), config.epochs, steps_per_epoch(config))
+    return config.lam_first * lr_sum / init_bound(config.dataset)
+
+
 @dataclass(frozen=True)
 class Chapter:
     """The chapter's parameters, checked before any training."""
-    datasets: tuple[str, ...] = param(("cifar10", "mnist"), choices=DATASETS, nonempty=True)
+    datasets: tuple[str, ...] = param(("mnist", "cifar10"), choices=DATASETS, nonempty=True)
     alpha: int = param(1, ge=1)
     epochs: int = param(400, ge=1)
     seeds: int = param(3, ge=1)
-    betas: tuple[float, ...] = param((0.0, 1.0, 50.0), ge=0.0, nonempty=True)
+    betas: tuple[float, ...] = param((50.0,), ge=0.0, nonempty=True)
     lam_first: float = param(2e-5, ge=0.0)
     lam_rest: float = param(2e-5, ge=0.0)
+    pulls: tuple[float, ...] = param((0.5, 1.0, 2.0, 4.0), gt=0.0)
+    threshold: float = param(1e-3, gt=0.0)
+    pull_epochs: int = param(30, ge=1)
     lr: float = param(0.1, gt=0.0)
     momentum: float = param(0.0, ge=0.0, le=1.0)
     weight_decay: float = param(0.0, ge=0.0)
@@ -74,18 +105,36 @@ class Chapter:
                     raise ParameterError(
                         f"parameter 'train_per_class': got {self.train_per_class}; {name} here has "
                         f"at most {available} training images per class (0 = use all)")
+            if self.pulls and self.threshold >= init_bound(name) / 4:
+                raise ParameterError(
+                    f"parameter 'threshold': got {self.threshold:g}; the pull runs need beta * lambda well "
+                    f"below {name}'s first-layer initial bound {init_bound(name):.4f} (at most a quarter "
+                    f"of it: {init_bound(name) / 4:.4f}), or the threshold, not the pull, zeroes the weights")
 
     def runs(self, dataset: str, seed: int) -> list[RunConfig]:
-        """S-FC with SGD and with beta-LASSO at every beta, S-CONV and S-LOCAL with SGD."""
-        shared = dict(dataset=dataset, alpha=self.alpha, epochs=self.epochs, batch_size=self.batch_size,
-                      lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay,
-                      augment=self.augment, train_per_class=self.train_per_class,
-                      val_fraction=self.val_fraction, seed=seed, lam_first=self.lam_first,
-                      lam_rest=self.lam_rest)
-        runs = [RunConfig(model="s-fc", optimizer="sgd", **shared)]
-        runs += [RunConfig(model="s-fc", optimizer="beta-lasso", beta=b, **shared) for b in self.betas]
-        runs += [RunConfig(model=m, optimizer="sgd", **shared) for m in ("s-conv", "s-local")]
-        return runs
+        """The students' setting (S-FC SGD and beta-LASSO at every beta, `epochs` epochs), then the
+        pull setting (S-FC beta-LASSO at every pull, S-FC SGD, S-CONV and S-LOCAL, `pull_epochs`)."""
+        shared = dict(dataset=dataset, alpha=self.alpha, batch_size=self.batch_size, lr=self.lr,
+                      momentum=self.momentum, weight_decay=self.weight_decay, augment=self.augment,
+                      train_per_class=self.train_per_class, val_fraction=self.val_fraction, seed=seed)
+        # seed 0 of the students' beta-LASSO runs keeps its first layer at a few epochs (the slider)
+        snapshots = tuple(sorted({round(f * self.epochs) for f in SNAPSHOT_FRACTIONS})) if seed == 0 else ()
+        students = [RunConfig(model="s-fc", optimizer="sgd", epochs=self.epochs, **shared)]
+        students += [RunConfig(model="s-fc", optimizer="beta-lasso", beta=b, lam_first=self.lam_first,
+                               lam_rest=self.lam_rest, epochs=self.epochs, snapshots=snapshots, **shared)
+                     for b in self.betas]
+        if not self.pulls:
+            return students
+        probe = RunConfig(epochs=self.pull_epochs, **shared)
+        lr_sum = total_lr(self.lr, cosine_schedule(self.pull_epochs), self.pull_epochs, steps_per_epoch(probe))
+        pulled = []
+        for multiple in self.pulls:
+            lam = lambda_for_pull(multiple, init_bound(dataset), lr_sum)
+            pulled.append(RunConfig(model="s-fc", optimizer="beta-lasso", beta=self.threshold / lam, lam_first=lam,
+                                    lam_rest=lam, pull=multiple, epochs=self.pull_epochs, **shared))
+        references = [RunConfig(model=m, optimizer="sgd", epochs=self.pull_epochs, **shared)
+                      for m in ("s-fc", "s-conv", "s-local")]
+        return students + pulled + [r for r in references if r not in students]
 
 
 @dataclass
@@ -124,31 +173,28 @@ def load_split(config: RunConfig) -> Split:
                  train.labels[idx[:n_val]], norm(test.float()), test.labels, note)
 
 
-def balanced_accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
-    """Mean over classes of the per-class accuracy (equals accuracy on a balanced test set)."""
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])
-    classes = y.unique()
-    return torch.stack([(pred[y == c] == c).float().mean() for c in classes]).mean().item()
-
-
 def make_optimizer(model: torch.nn.Module, config: RunConfig) -> torch.optim.Optimizer:
+    """SGD, or beta-LASSO on the weight matrices only (the paper's algorithm acts on weights):
+    the first layer's at lam_first, the others' at lam_rest; biases and BatchNorm parameters
+    take the same plain gradient step, with no L1 pull and no threshold."""
     if config.optimizer == "sgd":
         return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
-    first = weight_layers(model)[0]
-    first_ids = {id(p) for p in first.parameters()}
-    rest = [p for p in model.parameters() if id(p) not in first_ids]
-    return BetaLasso([{"params": list(first.parameters()), "lam": config.lam_first},
-                      {"params": rest, "lam": config.lam_rest}],
+    first, *rest = [m.weight for m in weight_layers(model)]
+    weights = {id(first)} | {id(w) for w in rest}
+    others = [p for p in model.parameters() if id(p) not in weights]
+    return BetaLasso([{"params": [first], "lam": config.lam_first},
+                      {"params": rest, "lam": config.lam_rest},
+                      {"params": others, "lam": 0.0, "beta": 0.0}],
                      lr=config.lr, lam=config.lam_rest, beta=config.beta)
 
 
 def train(config: RunConfig, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
     """Train one run on `device`; returns what the chapter shows (all tensors on the CPU).
 
-    The model is initialised on the CPU (the same weights on every device), then moved.
+    Every number is the final epoch's (validation accuracy is recorded for choosing beta or
+    the pull, never to pick an epoch). The model is initialised on the CPU (the same weights
+    on every device), then moved.
     """
     split = load_split(config)
     x_train, y_train, x_val, y_val, x_test, y_test = (
@@ -157,22 +203,39 @@ def train(config: RunConfig, device: torch.device = torch.device("cpu"), progres
     channels, side = x_train.shape[1], x_train.shape[-1]
     classes = int(y_train.max()) + 1
     model = make_model(config.model, config.alpha, side, channels, classes).to(device)
+    maps = lambda m: first_layer_maps(m, channels, side).cpu()
+    hooks = {"nonzero": nonzero_per_layer}
+    if config.model != "s-conv":  # a convolution is local by construction: window mass 1
+        hooks["locality"] = lambda m: first_layer_locality(maps(m))
+    snapshots = {0: maps(model)} if 0 in config.snapshots else {}
+    epochs = iter(range(1, config.epochs + 1))
+
+    def snapshot(m: torch.nn.Module) -> None:  # called once after every epoch
+        if (epoch := next(epochs)) in config.snapshots:
+            snapshots[epoch] = maps(m)
+
+    hooks["snapshot"] = snapshot
     digits = config.dataset == "mnist"
     augment = (lambda xb, g: random_crop_flip(xb, g, flip=not digits)) if config.augment else None
     start = time.perf_counter()
     history = fit(model, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
                   optimizer=make_optimizer(model, config), schedule=cosine_schedule(config.epochs),
-                  val=(x_val, y_val), hooks={"nonzero": nonzero_per_layer},
-                  augment=augment, restore_best=True, seed=config.seed,
+                  val=(x_val, y_val), hooks=hooks, augment=augment, seed=config.seed,
                   progress=f"{config.model} {config.optimizer}" if progress else False)
+    seconds = time.perf_counter() - start
+    area = active_area(split.x_train)
+    final = maps(model) if config.model != "s-conv" else None
     return {
-        "config": config, "seconds": time.perf_counter() - start, "note": split.note,
+        "config": config, "seconds": seconds, "note": split.note,
         "n_params": n_params(model), "layer_sizes": [m.weight.numel() for m in weight_layers(model)],
+        "steps_per_epoch": steps_per_epoch(config),
         "val_acc": history["val_acc"], "train_loss": history["train_loss"],
         "nonzero": torch.tensor(history["nonzero"]),  # (epochs, layers), after each epoch
-        "best_epoch": history["best_epoch"][0],
-        "test_acc": balanced_accuracy(model, x_test, y_test),
-        "first_layer": weight_layers(model)[0].weight.detach().cpu().clone(),
+        "locality": torch.tensor(history["locality"]) if "locality" in hooks else None,  # (epochs, 2)
+        "test_acc": balanced_evaluate(model, x_test, y_test)[1],
         "final_nonzero": nonzero_per_layer(model),
+        "window": window_mass(final) if final is not None else None,  # (units,), nan: dead unit
+        "shuffled_window": shuffled_window_mass(final, config.seed) if final is not None else None,
+        "uniform_window": uniform_window_mass(area, WINDOW),
+        "maps": final, "snapshots": snapshots,
     }
-

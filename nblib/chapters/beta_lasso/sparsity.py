@@ -1,11 +1,14 @@
-"""Counting and locating the weights that beta-LASSO leaves: non-zeros per layer and the
-spatial spread of first-layer filters."""
+"""Counting and locating the weights that beta-LASSO leaves: non-zeros per layer, and how
+local each first-layer unit is (the share of its |weight| mass in its best k x k window, with
+the baselines that say what a non-local unit would reach)."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from nblib.layers import LocallyConnected2d
+
+WINDOW = 9  # S-CONV's kernel side: the window of the locality measure
 
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:
@@ -35,21 +38,7 @@ def first_layer_maps(model: nn.Module, in_channels: int, side: int) -> torch.Ten
     raise TypeError(f"first layer {type(layer).__name__} has no per-unit input map")
 
 
-def spatial_spread(maps: torch.Tensor) -> torch.Tensor:
-    """Radius of gyration of each map's weight mass, in pixels: (units,). Small = local.
-
-    sqrt(sum_p m(p) |p - centre|^2 / sum_p m(p)) with centre the map's centre of mass; a
-    unit with no weight left gets nan.
-    """
-    units, h, w = maps.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=maps.dtype), torch.arange(w, dtype=maps.dtype), indexing="ij")
-    mass = maps.sum((1, 2))
-    cy, cx = (maps * ys).sum((1, 2)) / mass, (maps * xs).sum((1, 2)) / mass
-    var = (maps * ((ys - cy[:, None, None]) ** 2 + (xs - cx[:, None, None]) ** 2)).sum((1, 2)) / mass
-    return var.sqrt()
-
-
-def window_mass(maps: torch.Tensor, k: int = 9) -> torch.Tensor:
+def window_mass(maps: torch.Tensor, k: int = WINDOW) -> torch.Tensor:
     """Share of each map's weight mass inside its best k x k window: (units,). 1 = local.
 
     The window slides over every position where it fits in the image; a unit with no weight
@@ -65,7 +54,7 @@ def window_mass(maps: torch.Tensor, k: int = 9) -> torch.Tensor:
     return torch.where(mass > 0, share, torch.full_like(share, float("nan")))
 
 
-def uniform_window_mass(area: torch.Tensor, k: int = 9) -> float:
+def uniform_window_mass(area: torch.Tensor, k: int = WINDOW) -> float:
     """The window mass of a map spread evenly over `area` (a (side, side) bool mask, e.g. the
     pixels where the images vary): the baseline a filter with no locality would reach."""
     if not area.any():
@@ -77,3 +66,23 @@ def active_area(images: torch.Tensor, threshold: float = 0.0) -> torch.Tensor:
     """(side, side) mask of the pixels whose value varies over `images` (N, C, side, side) by
     more than `threshold` (standard deviation, any channel): MNIST's digit area, all of CIFAR."""
     return images.float().std(0).amax(0) > threshold
+
+
+def shuffled_window_mass(maps: torch.Tensor, seed: int = 0, k: int = WINDOW) -> torch.Tensor:
+    """The window mass of each map after a random permutation of its pixels: (units,).
+
+    The same weights at random places: what a unit as sparse as this one reaches with no
+    locality at all (a sparse unit has a higher window mass than a uniform one by chance).
+    """
+    units = maps.shape[0]
+    flat = maps.flatten(1)
+    order = torch.argsort(torch.rand(units, flat.shape[1], generator=torch.Generator().manual_seed(seed)), dim=1)
+    return window_mass(flat.gather(1, order).view_as(maps), k)
+
+
+def first_layer_locality(maps: torch.Tensor, k: int = WINDOW) -> tuple[float, int]:
+    """(mean window mass over live units, number of live units) of first-layer maps; a unit
+    is live while any of its weights is non-zero, dead units are left out (nan if all are)."""
+    mass = window_mass(maps, k)
+    live = ~mass.isnan()
+    return (mass[live].mean().item() if live.any() else float("nan")), int(live.sum())
