@@ -3,7 +3,8 @@ import torch
 from torch import nn
 
 from nblib.layers import LocallyConnected2d
-from nblib.chapters.beta_lasso.sparsity import first_layer_maps, nonzero_per_layer, spatial_spread
+from nblib.chapters.beta_lasso.sparsity import (first_layer_locality, first_layer_maps, nonzero_per_layer,
+                                                shuffled_window_mass, window_mass)
 
 
 def test_nonzero_per_layer_counts_weights_not_biases():
@@ -21,16 +22,6 @@ def test_maps_of_dense_and_local_first_layers():
     maps = first_layer_maps(local, 2, 8)  # (3 channels * 4 * 4 positions, 8, 8)
     assert maps.shape == (48, 8, 8)
     assert ((maps > 0).sum((1, 2)) <= 9).all()  # a 3x3 window at most (less at the border)
-
-
-def test_spread_of_a_point_is_zero_and_of_a_spread_map_is_large():
-    point = torch.zeros(1, 9, 9)
-    point[0, 4, 4] = 1
-    uniform = torch.ones(1, 9, 9)
-    assert spatial_spread(point).item() == 0
-    # radius of gyration of a 9x9 square: sqrt(2 * (81 - 1) / 12)
-    assert abs(spatial_spread(uniform).item() - (2 * 80 / 12) ** 0.5) < 1e-5
-    assert torch.isnan(spatial_spread(torch.zeros(1, 3, 3))).all()
 
 
 def test_window_mass_is_one_for_a_local_filter_and_small_for_a_spread_one():
@@ -70,3 +61,27 @@ def test_the_uniform_baseline_and_the_active_area():
     assert uniform_window_mass(area, 9) == pytest.approx(81 / 400)
     with pytest.raises(ValueError, match="non-empty"):
         uniform_window_mass(torch.zeros(28, 28, dtype=torch.bool))
+
+
+def test_shuffling_keeps_a_units_weights_and_removes_its_locality():
+    local = torch.zeros(3, 28, 28)
+    local[:, 3:12, 10:19] = torch.rand(3, 9, 9) + 0.1
+    shuffled = shuffled_window_mass(local, seed=1)
+    assert (window_mass(local) == 1).all() and (shuffled < 0.5).all()  # 81 weights scattered over 784 pixels
+    assert torch.equal(shuffled_window_mass(local, seed=1), shuffled)   # a fixed generator
+    uniform = torch.ones(2, 28, 28)
+    assert torch.allclose(shuffled_window_mass(uniform), window_mass(uniform))  # nothing to move
+    sparse = torch.zeros(1, 28, 28)
+    sparse[0, 0, 0] = 1.0  # one weight left: local by any measure, and by chance too
+    assert shuffled_window_mass(sparse).item() == 1.0
+    assert torch.isnan(shuffled_window_mass(torch.zeros(1, 28, 28))).all()
+
+
+def test_locality_leaves_dead_units_out_and_counts_the_live_ones():
+    maps = torch.zeros(4, 28, 28)
+    maps[0, 3:12, 3:12] = 1.0     # local: 1
+    maps[1] = 1.0                 # uniform: 81 / 784
+    mass, live = first_layer_locality(maps)
+    assert live == 2 and mass == pytest.approx((1 + 81 / 784) / 2)
+    mass, live = first_layer_locality(torch.zeros(2, 28, 28))
+    assert live == 0 and mass != mass  # nan when every unit is dead

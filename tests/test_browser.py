@@ -53,7 +53,7 @@ def visible_image_hash(box):
 
 
 @needs_browser
-@pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 1), ("digit_pairs", 1), ("needle", 1),
+@pytest.mark.parametrize("chapter, sliders", [("binary_tree", 2), ("beta_lasso", 3), ("digit_pairs", 1), ("needle", 1),
                                               ("weight_divergence", 2), ("image_nets", 2)])
 def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
