@@ -133,6 +133,7 @@ display(Markdown(report.protocol(chapter)))
 
 # %% tags=["remove-output"]
 start = time.perf_counter()
+runner.data(chapter.datasets)  # every dataset found where the runs read it, before the pull runs are sized
 configs = [c for d in chapter.datasets for s in range(chapter.seeds) for c in chapter.runs(d, s)]
 results = runner.map(bl.train, configs, cache)
 wall_seconds = time.perf_counter() - start
