@@ -102,8 +102,9 @@ display(Markdown(report.param_table(chapter.alpha)))
 #
 # **Two settings.** Every step of beta-LASSO pulls a weight towards zero by lr × lambda; over
 # a run the pull adds up to lambda × Σ lr_t. A first-layer weight starts in ±1/sqrt(fan-in),
-# so unless the pull reaches that bound most weights keep their random initial values and
-# no measure of the first layer can show what training did. The **students' setting** is
+# so while the pull is well below that bound a weight that the gradient leaves alone keeps
+# most of its random initial value, and any measure of the first layer mostly sees the
+# initialisation. The **students' setting** is
 # theirs (they used lambda = 2e-5 for every layer and 400 epochs; `-p epochs 400` is their
 # length, and the cell under "Training" states what this execution ran). In the **pull
 # setting**, lambda is chosen from the step budget so that the pull is a stated multiple of
@@ -258,7 +259,7 @@ display(Markdown(report.scale_note(results, chapter)))
 #
 # and `-p cluster tcp://host:port` hands its runs (datasets × seeds × settings) to a Dask
 # cluster instead (see the README, "Scaling out"). The cost of a step, measured on this
-# machine when the chapter ran, against its matmul peak:
+# machine when this notebook was executed, against its matmul peak:
 
 # %%
 # Machine-dependent cell: hardware, step speed and wall times of this run.
