@@ -57,15 +57,20 @@ def values(runs: list[dict], measure) -> torch.Tensor:
     return torch.tensor([float(measure(r)) for r in runs], dtype=torch.float64)
 
 
+def _live_mean(mass: torch.Tensor) -> float:
+    """Mean over live units (dead ones are nan); nan when every unit is dead."""
+    live = ~mass.isnan()
+    return mass[live].mean().item() if live.any() else math.nan
+
+
 def live_window(r: dict) -> float:
-    """Mean window mass over a run's live first-layer units (nan when every unit is dead)."""
-    w = r["window"]
-    return w[~w.isnan()].mean().item() if (~w.isnan()).any() else math.nan
+    """Mean window mass over a run's live first-layer units."""
+    return _live_mean(r["window"])
 
 
 def live_shuffled(r: dict) -> float:
-    w = r["shuffled_window"]
-    return w[~w.isnan()].mean().item() if (~w.isnan()).any() else math.nan
+    """The same, with every unit's weights at shuffled positions."""
+    return _live_mean(r["shuffled_window"])
 
 
 def live_units(r: dict) -> int:
@@ -88,6 +93,11 @@ def settings(chapter: Chapter) -> list[tuple[str, int, str]]:
     if chapter.pulls:
         out.append(("pull setting", chapter.pull_epochs, "S-FC beta-LASSO pull"))
     return out
+
+
+def lengths(chapter: Chapter) -> list[int]:
+    """The distinct run lengths (epochs) of the settings: one group of runs each."""
+    return list(dict.fromkeys(epochs for _, epochs, _ in settings(chapter)))
 
 
 def param_table(alpha: int, side: int = 32, channels: int = 3) -> str:
@@ -149,7 +159,7 @@ def locality_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
     rows = ["| run | epochs | window mass, live units | live units | same weights, shuffled positions |",
             "|---|---|---|---|---|"]
     uniform = None
-    for _, epochs, _ in settings(chapter):
+    for epochs in lengths(chapter):
         for name, runs in group(results, dataset, epochs).items():
             if runs[0]["window"] is None:
                 continue
@@ -157,8 +167,6 @@ def locality_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
             rows.append(f"| {name} | {epochs} | {mean_ci_text(values(runs, live_window), 1, 3)} | "
                         f"{mean_ci_text(values(runs, live_units), 1, 0)} of {len(runs[0]['window'])} | "
                         f"{mean_ci_text(values(runs, live_shuffled), 1, 3)} |")
-    # a label in both settings' groups (epochs == pull_epochs) is listed once
-    rows = list(dict.fromkeys(rows))
     if uniform is not None:
         rows.append(f"\nA map uniform over the pixels where the {dataset} training images vary: {uniform:.3f}; "
                     f"a {WINDOW}x{WINDOW} kernel (S-CONV, S-LOCAL): 1.")
@@ -238,12 +246,9 @@ def filters_figure(r: dict) -> Figure:
 
 def filter_items(results: list[dict], chapter: Chapter, dataset: str) -> list[tuple[str, Figure]]:
     """(name, figure) per run kind for the 'trained with' slider: seed 0 of each."""
-    items = []
-    for _, epochs, prefix in settings(chapter):
-        for name, runs in group(results, dataset, epochs).items():
-            if runs[0]["maps"] is not None and runs[0]["config"].seed == 0:
-                items.append((f"{name} ({epochs} ep)", filters_figure(runs[0])))
-    return list(dict(items).items())  # a run in both settings once
+    return [(f"{name} ({epochs} ep)", filters_figure(runs[0])) for epochs in lengths(chapter)
+            for name, runs in group(results, dataset, epochs).items()
+            if runs[0]["maps"] is not None and runs[0]["config"].seed == 0]
 
 
 def epoch_items(r: dict) -> list[tuple[str, Figure]]:
