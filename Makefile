@@ -18,7 +18,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: venv html
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
+# The verdict dashboard (book/verdicts.md) is generated from the published chapters first.
 html:
+	$(BIN)/python -m nblib.chapters.dashboard
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Everything CI checks: nblib's tests, every notebook on reduced parameters (papermill and

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from nblib import __version__
-from nblib.params import ParameterError
+from nblib.errors import ParameterError
 
 
 def default_cache_dir() -> Path:

@@ -35,7 +35,7 @@ from nblib import data as datasets
 from nblib.cache import ResultCache, config_key
 from nblib.fingerprint import code_hash, package_hash
 from nblib.device import check_device_name, describe_device, prepare, resolve_device, to_cpu
-from nblib.params import ParameterError
+from nblib.errors import ParameterError
 
 CLUSTER_HELP = ("'' (this process), 'local:N' (N worker processes on this machine), or the address "
                 "of a running Dask scheduler, 'tcp://host:port' or 'tls://host:port'")

@@ -4,7 +4,7 @@
 directly or through others (found by reading the `import` statements, not by importing).
 Modules that cannot change a number are left out, so editing a report, a plot or a
 parameter check does not retrain anything: the presentation and bookkeeping modules of the
-core (`PRESENTATION`) and every chapter's `report` module. Anything else that a run's code
+core (`PRESENTATION`) and every chapter's `report` and `claims` (registry) modules. Anything else that a run's code
 reaches, a layer, the training loop, the data loader, the chapter's own experiment, is in.
 """
 from __future__ import annotations
@@ -16,14 +16,15 @@ from pathlib import Path
 PACKAGE = "nblib"
 ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the nblib package
 PRESENTATION = frozenset({
-    "nblib.cache", "nblib.cluster", "nblib.fingerprint", "nblib.machine", "nblib.params",
-    "nblib.scorecard", "nblib.stats", "nblib.widgets",
+    "nblib.cache", "nblib.claims", "nblib.cluster", "nblib.effects", "nblib.errors",
+    "nblib.fingerprint", "nblib.machine", "nblib.params", "nblib.scorecard", "nblib.stats",
+    "nblib.widgets",
 })
 
 
 def is_presentation(module: str) -> bool:
     """Whether `module` only presents or checks results (its source is not in any key)."""
-    return module in PRESENTATION or module.rsplit(".", 1)[-1] == "report"
+    return module in PRESENTATION or module.rsplit(".", 1)[-1] in ("report", "claims")
 
 
 def source_file(module: str, root: Path | None = None) -> Path | None:

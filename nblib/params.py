@@ -20,8 +20,7 @@ import typing
 from collections.abc import Mapping, Sequence
 
 
-class ParameterError(ValueError):
-    """A chapter parameter has a value that the chapter cannot run with."""
+from nblib.errors import ParameterError
 
 
 def param(default, *, gt=None, ge=None, le=None, choices=None, nonempty=False):

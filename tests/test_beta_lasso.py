@@ -1,11 +1,14 @@
 import math
+import re
 
 import pytest
 import torch
 from torch import nn
 
 from nblib.chapters import beta_lasso as bl
+from nblib.chapters.beta_lasso import claims as cl
 from nblib.chapters.beta_lasso import report
+from nblib.claims import OUTCOMES
 from nblib.chapters.beta_lasso.experiment import pull
 from nblib.optim import BetaLasso
 from nblib.params import ParameterError, check_params
@@ -88,46 +91,137 @@ def test_a_tiny_run_is_deterministic_and_records_the_first_layer_over_epochs():
     assert conv["window"] is None and conv["locality"] is None  # a convolution is local by construction
 
 
-def _fake(chapter, dataset="cifar10", seeds=3, window=lambda name, s: 0.1, acc=lambda name, s: 0.4):
-    """Result dicts as `train` returns them, with given window mass and accuracy per (label, seed)."""
-    out = []
+STUDENT_STEPS = 98  # the students' steps per epoch (all of CIFAR-10 at batch 512): 400 epochs give their pull
+
+
+def _fake(chapter, dataset="cifar10", seeds=3, window=lambda name, s: 0.1, acc=lambda name, s: 0.4,
+          shares=lambda name, s: (0.4, 0.7, 0.75), students_steps=STUDENT_STEPS):
+    """Result dicts as `train` returns them, with given window mass, accuracy and per-layer non-zero
+    shares per (label, seed); the students' setting runs `students_steps` steps per epoch."""
+    out, sizes = [], [3072 * 256, 256 * 24, 240]
     for s in range(seeds):
         for c in chapter.runs(dataset, s):
             name = report.label(c)
             w = torch.full((256,), window(name, s), dtype=torch.float64)
             w[:6] = math.nan  # six dead units
-            out.append({"config": c, "test_acc": acc(name, s), "val_acc": [acc(name, s)],
-                        "final_nonzero": [10, 100], "layer_sizes": [100, 100], "uniform_window": 0.08,
-                        "window": None if c.model == "s-conv" else w,
+            kept = shares(name, s) if c.optimizer == "beta-lasso" else (1.0, 1.0, 1.0)
+            steps = students_steps if c.epochs == chapter.epochs and not c.pull else bl.experiment.steps_per_epoch(c)
+            out.append({"config": c, "test_acc": acc(name, s), "val_acc": [acc(name, s)], "steps_per_epoch": steps,
+                        "final_nonzero": [round(k * n) for k, n in zip(kept, sizes)], "layer_sizes": sizes,
+                        "uniform_window": 0.08, "window": None if c.model == "s-conv" else w,
                         "shuffled_window": None if c.model == "s-conv" else torch.full((256,), 0.2)})
     return out
 
 
-def test_the_locality_verdict_follows_the_rule_fixed_in_advance():
-    chapter = check_params(bl.Chapter, datasets=["cifar10"], seeds=3, epochs=4, pull_epochs=2, pulls=[1.0, 2.0])
-    local = lambda name, s: 0.6 + 0.01 * s if "pull" in name else 0.1 + 0.001 * s
-    claims = [c for c in report.scorecard(_fake(chapter, window=local), chapter) if "local" in c.claim]
-    assert [c.verdict for c in claims] == ["not reproduced", "reproduced"]  # students': 0.1 < shuffled 0.2
-    assert "live units 250 of 256" in claims[1].ours
-    # as local as SGD but above the shuffled baseline: two of three comparisons fail to reach
-    sgd_like = lambda name, s: 0.3 + 0.01 * s
-    claims = [c for c in report.scorecard(_fake(chapter, window=sgd_like), chapter) if "local" in c.claim]
-    assert {c.verdict for c in claims} == {"inconclusive"}
+def _card(results, chapter):
+    return {r.claim.id: r for r in report.scorecard(results, chapter)}
+
+
+def _chapter(**kw):
+    return check_params(bl.Chapter, **{"datasets": ["cifar10"], "seeds": 3, "epochs": 400, "pull_epochs": 2,
+                                       "pulls": [0.5, 2.0], "betas": [0.0, 50.0], **kw})
+
+
+def test_every_registered_claim_gets_one_graded_row():
+    chapter = _chapter()
+    card = report.scorecard(_fake(chapter), chapter)
+    assert [r.claim.id for r in card] == [c.id for c in cl.CLAIMS]
+    assert all(r.verdict in OUTCOMES for r in card) and len({c.id for c in cl.CLAIMS}) == len(cl.CLAIMS)
+    for r in card:
+        if r.claim.untestable:
+            assert r.verdict == "not tested here" and r.ours == "not run here"
+    assert card.changes and {c.claim_id for c in card.changes} <= {c.id for c in cl.CLAIMS}
+
+
+def test_the_students_number_decides_the_accuracy_rows():
+    chapter = _chapter()
+    gain = lambda g: (lambda name, s: 0.40 + (g + 0.001 * s if name == "S-FC beta-LASSO beta=50" else 0.0))
+    card = _card(_fake(chapter, acc=gain(0.005)), chapter)  # +0.5 points: above 0, below the students' +3.47
+    assert card["beta_lasso.beats-sgd-beta50"].verdict == "weaker than reported"
+    card = _card(_fake(chapter, acc=gain(0.0)), chapter)    # +0.1 +- 0.25: contains 0, excludes +3.47
+    assert card["beta_lasso.beats-sgd-beta50"].verdict == "not reproduced"
+    card = _card(_fake(chapter, acc=gain(0.034)), chapter)  # the students' size
+    assert card["beta_lasso.beats-sgd-beta50"].verdict == "reproduced"
+    # beta = 50 below beta = 0 by the students' 0.78 points; beta = 1 did not run: not tested
+    lower = lambda name, s: 0.40 - (0.0078 + 0.001 * s if name == "S-FC beta-LASSO beta=50" else 0.0)
+    row = _card(_fake(chapter, acc=lower), chapter)["beta_lasso.beta50-hurts"]
+    assert row.verdict == "not tested here" and dict(row.settings)["vs beta=0"] == "reproduced"
+    assert "our run includes beta = 50 and the smaller beta" in row.why
+
+
+def test_a_run_short_of_the_students_pull_is_not_a_test():
+    chapter = _chapter()
+    gain = lambda name, s: 0.40 + (0.02 + 0.001 * s if "beta=50" in name else 0.0)
+    card = _card(_fake(chapter, acc=gain, students_steps=14), chapter)  # the CIFAR copy here: 1/7 of their pull
+    row = card["beta_lasso.beats-sgd-beta50"]
+    assert row.verdict == "not tested here" and "measured 0.311" in row.why and "+2.10" in row.ours
+    assert card["beta_lasso.local-filters"].verdict == "not tested here"
+    assert card["beta_lasso.beats-sgd-beta1"].verdict == "not tested here"  # not in the run
+    assert "our run includes beta = 1" in card["beta_lasso.beats-sgd-beta1"].why
+    assert card["beta_lasso.sgd-sometimes-local"].verdict == "not tested here"  # 400 x 14 steps, not 39,200
+    assert re.search(r"39,200 \(measured (5600|5\.6e\+03)\)", card["beta_lasso.sgd-sometimes-local"].why)
+
+
+def test_locality_is_graded_on_its_size_at_the_students_pull():
+    chapter = _chapter()
+    local = lambda name, s: 0.6 + 0.01 * s if name == "S-FC beta-LASSO pull x2" else 0.1 + 0.001 * s
+    card = _card(_fake(chapter, window=local), chapter)
+    row = card["beta_lasso.local-filters-at-students-pull"]
+    assert row.verdict == "reproduced" and "pull x2" in row.why and "live units 250 of 256" in row.why
+    assert card["beta_lasso.local-filters"].verdict == "opposite"  # students' setting: 0.1 < shuffled 0.2
+    # above both baselines, but only a few hundredths of the way to a kernel: below the registered size
+    barely = lambda name, s: 0.22 + 0.001 * s if name == "S-FC beta-LASSO pull x2" else 0.1
+    assert _card(_fake(chapter, window=barely), chapter)["beta_lasso.local-filters-at-students-pull"].verdict \
+        == "opposite"
     # one seed never grades a claim
-    one = _fake(chapter, seeds=1, window=local)
-    assert {c.verdict for c in report.scorecard(one, chapter)} == {"inconclusive"}
+    one = _card(_fake(chapter, seeds=1, window=local), chapter)
+    assert one["beta_lasso.local-filters-at-students-pull"].verdict == "inconclusive"
 
 
-def test_beta_and_pull_are_chosen_on_validation_not_test():
-    chapter = check_params(bl.Chapter, datasets=["cifar10"], seeds=2, epochs=4, pull_epochs=2, pulls=[1.0, 2.0])
-    results = _fake(chapter, acc=lambda name, s: 0.4)
+def test_sparsity_is_graded_layer_by_layer_on_the_run_at_the_figure_pull():
+    chapter = _chapter()
+    shares = lambda name, s: (0.38 + 0.001 * s, 0.72 + 0.001 * s, 0.74) if name == "S-FC beta-LASSO pull x0.5" \
+        else (0.05, 0.5, 0.99)
+    card = _card(_fake(chapter, shares=shares), chapter)
+    for slug in ("layer1-sparse", "layer2-milder", "layer3-dense"):
+        assert card[f"beta_lasso.{slug}"].verdict == "reproduced", slug
+        assert "pull x0.5" in card[f"beta_lasso.{slug}"].why or "pull x0.5" in card[f"beta_lasso.{slug}"].ours
+    dense = lambda name, s: (0.9 + 0.001 * s, 0.95, 1.0)  # layer 1 keeps 90%: far less sparse than the figure
+    row = _card(_fake(chapter, shares=dense), chapter)["beta_lasso.layer1-sparse"]
+    assert row.verdict == "weaker than reported"
+    no_pulls = _chapter(pulls=[])  # the students' setting alone: 400 epochs of 98 steps is 4 x the figure's pull
+    assert _card(_fake(no_pulls, shares=shares), no_pulls)["beta_lasso.layer1-sparse"].verdict == "not tested here"
+
+
+def test_mnist_claims_are_beyond_the_study_and_never_decide_it():
+    chapter = _chapter(datasets=["mnist"])
+    gain = lambda name, s: 0.9 + (0.01 + 0.001 * s if "pull x2" in name else 0.0)
+    card = _card(_fake(chapter, dataset="mnist", acc=gain), chapter)
+    mnist = [r for r in card.values() if r.claim.data == "mnist"]
+    assert mnist and all(r.claim.beyond and r.claim.id.endswith("-mnist") for r in mnist)
+    assert card["beta_lasso.beats-sgd-at-students-pull-mnist"].verdict == "reproduced"
+    study = card["beta_lasso.beats-sgd-at-students-pull"]  # no CIFAR-10 in this run: the study's claim untested
+    assert not study.claim.beyond and study.verdict == "not tested here" and "not measured" in study.ours
+
+
+def test_the_pull_run_graded_is_the_one_nearest_the_students_not_the_best_on_validation():
+    chapter = _chapter(pulls=[1.0, 2.0])
+    results = _fake(chapter, acc=lambda name, s: 0.4 + 0.001 * s)
     for r in results:
-        if r["config"].pull == 2.0:
-            r["val_acc"] = [0.9]          # best on validation
         if r["config"].pull == 1.0:
-            r["test_acc"] = 0.8           # best on test: must not be chosen
-    gains = [c for c in report.scorecard(results, chapter) if "beats SGD" in c.claim]
-    assert "pull x2 (best on validation)" in gains[1].ours
+            r["val_acc"] = [0.9]          # best on validation: the prose's choice
+            r["test_acc"] = 0.8           # best on test: never chosen
+    row = _card(results, chapter)["beta_lasso.beats-sgd-at-students-pull"]
+    assert "pull x2" in row.ours and "pull 2.00 x the bound" in row.ours
+    assert "pull x1 (best on validation)" in report.findings(results, chapter)
+
+
+def test_study_numbers_come_from_the_students_tables():
+    assert cl.gain(50.0) == pytest.approx(0.0347) and cl.gain(0.0) == pytest.approx(0.0425)
+    assert cl.gain(1.0) == pytest.approx(0.0603) and cl.paper_gain("cifar10") == pytest.approx(0.0656)
+    assert cl.TABLE2_PULL == pytest.approx(2.18, abs=0.005) and cl.TABLE2_STEPS == 39_200
+    assert cl.FIG2_PULL == pytest.approx(0.55, abs=0.005)
+    assert report.STUDENTS_CIFAR10["S-FC beta-LASSO beta=1"] == pytest.approx(51.10)
 
 
 def test_step_flops_count_what_autograd_multiplies():

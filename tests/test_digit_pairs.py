@@ -74,51 +74,6 @@ def test_sweep_config_measures_only_the_final_epoch_with_the_same_result():
     assert torch.equal(final_only["test_acc"][-1], curves["test_acc"][-1])  # evaluating changes no training
 
 
-def _results(level, noise=0.005, runs=10):
-    gen = torch.Generator().manual_seed(0)
-    return {(a, *v): {"test_acc": (level[a][i] + noise * torch.randn(2, runs, generator=gen)),
-                      "test_digit_acc": (0.95 if v[1] else 0.1) + noise * torch.randn(2, runs, generator=gen)}
-            for a in dp.ARCHS for i, v in enumerate(dp.VARIANTS)}
-
-
-def test_a_tie_is_never_best():
-    """Training on NaNs gave every model 0.505: the seed's 'ConvNet is best' must not be reproduced."""
-    from nblib.chapters.digit_pairs import report
-    tied = _results({a: (0.505,) * 4 for a in dp.ARCHS}, noise=0.0)
-    claims = report.scorecard(tied)
-    assert claims[0].claim.startswith("The ConvNet is the best") and claims[0].verdict == "inconclusive"
-    assert all(c.verdict != "reproduced" for c in claims if "90%" not in c.claim)  # the comparisons
-
-
-def test_conv_best_is_checked_pair_by_pair_on_paired_runs():
-    from nblib.chapters.digit_pairs import report
-    clear = _results({"shallow": (0.80, 0.82, 0.82, 0.84), "deep": (0.80, 0.83, 0.88, 0.90),
-                      "conv": (0.85, 0.86, 0.92, 0.93)})
-    assert report.scorecard(clear)[0].verdict == "reproduced"
-    digits = report.scorecard(clear)[-1]
-    assert digits.claim.startswith("The ConvNet pipes") and digits.verdict == "reproduced"  # 95% > 90%
-    close = _results({"shallow": (0.80, 0.82, 0.82, 0.84), "deep": (0.80, 0.83, 0.88, 0.90),
-                      "conv": (0.85, 0.86, 0.92, 0.9005)}, noise=0.01)  # best by its mean, within noise of deep
-    assert report.scorecard(close)[0].verdict == "inconclusive"
-    one_run = _results({"shallow": (0.8,) * 4, "deep": (0.8,) * 4, "conv": (0.9,) * 4}, runs=1)
-    assert all(c.verdict == "inconclusive" for c in report.scorecard(one_run))
-
-
-def test_findings_decide_every_comparison_from_its_interval():
-    from nblib.chapters.digit_pairs import report
-    gen = torch.Generator().manual_seed(0)
-    level = {"shallow": (0.80, 0.82, 0.82, 0.84), "deep": (0.80, 0.83, 0.88, 0.90), "conv": (0.85, 0.86, 0.88, 0.89)}
-    results = {(a, *v): {"test_acc": (level[a][i] + 0.005 * torch.randn(2, 10, generator=gen)),
-                         "test_digit_acc": torch.full((2, 10), 0.95)}
-               for a in dp.ARCHS for i, v in enumerate(dp.VARIANTS)}
-    sweep = {"conv WS+AL": {n: results[("conv", True, True)] for n in (500, 1000)},
-             "deep none": {500: results[("deep", False, False)], 1000: results[("deep", True, False)]}}
-    text = report.findings(results, sweep, [500, 1000])
-    assert "shallow: within noise" in text and "deep: AL ahead" in text and "conv: AL ahead" in text
-    assert "conv WS+AL: 500→1000 within noise (+0.0" in text and "deep none: 500→1000 higher" in text
-    assert "(10 runs per model)" in text
-
-
 def test_the_setting_sentence_says_what_was_reduced():
     from nblib.chapters.digit_pairs import report
     assert report.setting(dp.Chapter()).startswith("Table 1 here is the seed's protocol")

@@ -40,7 +40,7 @@ def test_code_hash_changes_with_the_code_a_run_reaches(copy):
     before = fingerprint.code_hash(EXPERIMENT, root=copy)
     assert before == fingerprint.code_hash(EXPERIMENT)  # same sources, same hash, wherever they are
     edit(copy, "nblib.chapters.binary_tree.report", "import torch", "import torch  # edited")
-    edit(copy, "nblib.scorecard", "VERDICTS =", "VERDICTS  =")
+    edit(copy, "nblib.claims", "OUTCOMES =", "OUTCOMES  =")
     assert fingerprint.code_hash(EXPERIMENT, root=copy) == before  # presentation: nothing to retrain
     edit(copy, EXPERIMENT, "ys.append(clean + eps * noise)", "ys.append(clean + 2 * eps * noise)")
     changed = fingerprint.code_hash(EXPERIMENT, root=copy)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from nblib.chapters import image_nets as im
+from nblib.chapters.image_nets import claims as cl
 from nblib.chapters.image_nets import report
 
 
@@ -42,27 +43,71 @@ SEEDLIKE = dict(
 
 
 def verdicts(g):
-    return {row.claim.split(" (")[0]: row.verdict for row in report.scorecard(g)}
+    return {row.claim.id.split(".")[1]: row.verdict for row in report.scorecard(g)}
 
 
-def test_the_seeds_pattern_is_graded_reproduced():
+def test_every_registered_claim_gets_one_graded_row():
+    card = report.scorecard(results(**SEEDLIKE))
+    assert [row.claim.id for row in card] == [c.id for c in cl.CLAIMS]
+    assert all(row.claim.section.startswith("image_nets-") for row in card)
+    assert not any(c.beyond for c in cl.CLAIMS)  # every claim is graded on the study's own dataset
+    untestable = {row.claim.id.split(".")[1] for row in card if row.claim.untestable}
+    assert untestable == {"table2-at-10000", "cifar-fgsm-invisible"}
+    assert all(row.verdict == "not tested here" for row in card if row.claim.untestable)
+
+
+def test_the_seeds_pattern_is_graded_against_the_studys_numbers():
     v = verdicts(results(**SEEDLIKE))
-    assert v["ConvNet is the most accurate net on MNIST"] == "reproduced"
-    assert v["WeightNet is the least accurate net on CIFAR-10 at every n_train"] == "reproduced"
-    assert v["LocalNet is less robust than WeightNet on CIFAR-10"] == "reproduced"
-    assert v["Robustness grows with n_train on MNIST"] == "reproduced"  # the drop shrinks with n here
-    assert [x for k, x in v.items() if k.startswith("Table 2")] == ["reproduced"] * 4
+    assert v["cifar-weightnet-worst-every-n"] == "reproduced"  # no study number below 1,000: the sign decides
+    # tight intervals: the study's number decides between reproduced and weaker / stronger
+    assert v["fgsm-drop-cifar-localnet"] == "reproduced"  # 18.88 +- 0.20 contains the study's 18.90
+    assert v["fgsm-drop-mnist-weightnet"] == "stronger than reported"  # 18.09 +- 0.09 above 17.72
+    assert v["cifar-localnet-less-robust"] == "weaker than reported"  # 16.0 +- 0.0 below the study's 16.4
+    assert v["mnist-robustness-grows-below-1000"] == "reproduced"
+    # the study's claims about 1,000 -> 10,000 per class: our largest size fails the condition
+    assert v["mnist-robustness-grows-with-n"] == "not tested here"
+    assert v["cifar-robustness-flat-in-n"] == "not tested here"
 
 
-def test_the_opposite_pattern_is_graded_not_reproduced():
+def test_the_study_number_decides_a_claim_our_sign_alone_would_pass():
+    """WeightNet below LocalNet on CIFAR-10 by 3.3 +- 4.3 points (the published run): the interval contains 0 and
+    excludes the study's -8.05, so not reproduced; an interval that contains both is inconclusive."""
+    g = results(**SEEDLIKE)
+    jitter = torch.tensor([-0.043, 0.0, 0.043], dtype=torch.float64) * 0.4  # half-width ~ 4.3 points at 3 seeds
+    g[("cifar10", "WeightNet", 700)]["clean"] = g[("cifar10", "LocalNet", 700)]["clean"] - 0.033 + jitter
+    row = next(r for r in report.scorecard(g) if r.claim.id == "image_nets.cifar-weightnet-worst")
+    assert dict(row.settings)["vs LocalNet"] == "not reproduced" and row.verdict == "not reproduced"
+    g[("cifar10", "WeightNet", 700)]["clean"] = g[("cifar10", "LocalNet", 700)]["clean"] - 0.05 + 2 * jitter
+    row = next(r for r in report.scorecard(g) if r.claim.id == "image_nets.cifar-weightnet-worst")
+    assert dict(row.settings)["vs LocalNet"] == "inconclusive"
+
+
+def test_equivalence_claims_are_threshold_claims_on_the_absolute_difference():
+    g = results(**SEEDLIKE)  # LocalNet - WeightNet relative drop on MNIST: about 1 point, well inside 4.39
+    assert verdicts(g)["mnist-robustness-same"] in ("reproduced", "weaker than reported", "stronger than reported")
+    g[("mnist", "WeightNet", 1000)]["fgsm"][1] = g[("mnist", "LocalNet", 1000)]["fgsm"][1] + 0.10
+    assert verdicts(g)["mnist-robustness-same"] == "opposite"  # 10 points apart: wholly beyond the margin
+    assert cl.MNIST_MARGIN == pytest.approx(0.0154) and cl.CIFAR_MARGIN == pytest.approx(0.0657)
+    assert cl.ROBUST_MARGIN == pytest.approx(1 - .7777 / .9549 - (1 - .8373 / .9755))
+
+
+def test_the_opposite_pattern_is_graded_opposite():
     flipped = dict(SEEDLIKE, mnist_clean={"ConvNet": 0.90, "LocalNet": 0.96, "WeightNet": 0.95, "FCNet": 0.94},
                    cifar_clean={"ConvNet": 0.40, "LocalNet": 0.47, "WeightNet": 0.55, "FCNet": 0.45},
                    keep={"mnist": SEEDLIKE["keep"]["mnist"],
                          "cifar10": {"ConvNet": 0.7, "LocalNet": 0.8, "WeightNet": 0.6, "FCNet": 0.7}})
     v = verdicts(results(**flipped))
-    assert v["ConvNet is the most accurate net on MNIST"] == "not reproduced"
-    assert v["WeightNet is the least accurate net on CIFAR-10 at every n_train"] == "not reproduced"
-    assert v["LocalNet is less robust than WeightNet on CIFAR-10"] == "not reproduced"
+    assert v["mnist-convnet-best"] == "opposite"
+    assert v["cifar-weightnet-worst"] == "opposite"
+    assert v["cifar-localnet-less-robust"] == "opposite"
+
+
+def test_a_run_without_the_claims_cells_is_not_tested_here():
+    g = {k: r for k, r in results(**SEEDLIKE).items() if k[0] == "mnist"}  # no CIFAR-10
+    card = report.scorecard(g)
+    cifar = [row for row in card if row.claim.data == "cifar10"]
+    assert cifar and {row.verdict for row in cifar} == {"not tested here"}
+    assert all("our run includes" in row.why for row in cifar if not row.claim.untestable)
 
 
 def test_one_seed_is_never_a_verdict():
@@ -72,7 +117,15 @@ def test_one_seed_is_never_a_verdict():
         for key in ("clean", "pgd", "fgsm_on_pgd_images"):
             r[key] = r[key][:1]
         r["fgsm"] = r["fgsm"][:, :1]
-    assert {row.verdict for row in report.scorecard(g)} == {"inconclusive"}
+    assert {row.verdict for row in report.scorecard(g)} == {"inconclusive", "not tested here"}
+
+
+def test_the_protocol_is_the_studys_means_not_one_run():
+    g = results(**SEEDLIKE)
+    assert cl.STUDY_TRIALS == {10: 11, 30: 11, 100: 8, 300: 8, 1000: 5, 3000: 5, 10000: 2, 30000: 2}
+    assert "11, 11, 8, 8, 5, 5, 2, 2 trials" in cl.protocol_text()
+    for text in (report.accuracy_table(g), report.robustness_table(g)):
+        assert "one run" not in text and "mean of 5 runs" in text
 
 
 def test_matched_clean_accuracy_reads_each_curve_at_the_common_level():

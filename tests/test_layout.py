@@ -32,3 +32,4 @@ def test_a_chapter_imports_only_the_core_and_itself(chapter):
         others = [m for m in imported_modules(path)
                   if m.startswith("nblib.chapters.") and not m.startswith(f"nblib.chapters.{chapter}")]
         assert not others, f"{path.name} imports {others}"
+

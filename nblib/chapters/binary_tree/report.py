@@ -1,12 +1,16 @@
 """Figures, learned-structure scores and the scorecard of the binary-tree chapter."""
 from __future__ import annotations
 
+import math
 
 import torch
 from matplotlib.figure import Figure
 
-from .experiment import SEED_EPOCHS, TreeSweep
-from nblib.scorecard import Claim, ordering, paired, side, verdict, with_runs
+from . import claims as cl
+from .experiment import SEED_EPOCHS, TreeSweep, epochs_for, make_data, tree_function
+from nblib.claims import Claim, Measurement, Reported, Scorecard
+from nblib.claims import scorecard as claims_scorecard
+from nblib.effects import Effect, effect, paired, side
 from nblib.stats import median_quartiles
 
 COLORS = {"OracleNet": "tab:green", "LocalNet": "tab:blue", "WeightNet": "tab:orange", "FCNet": "tab:red"}
@@ -180,6 +184,13 @@ def mse_table(cells: dict, sweep: TreeSweep, eps: float) -> str:
             + "\n".join(rows))
 
 
+def zero_mse_text(cells: dict, sweep: TreeSweep) -> str:
+    """One sentence: the test MSE of predicting 0 (E f^2 per trial), the yardstick of the thresholds."""
+    return (f"Predicting 0 has test MSE $E f_\\theta^2$ = {fmt_mse(zero_mse(cells, sweep))} (median [quartiles] over "
+            f"the {sweep.trials} trials; the same at every n_train and eps, as the test set is clean and theta is "
+            f"common to every n_train).")
+
+
 def mse_findings(cells: dict, sweep: TreeSweep, eps: float) -> str:
     """The paragraph under the test-MSE table, every statement computed from the medians."""
     mse = test_mse(cells, sweep)[:, :, variant_index(sweep, "independent", eps)]  # (N, A, T)
@@ -214,75 +225,160 @@ def fmt_mse(values: torch.Tensor) -> str:
     return f"{med:.2g} [{lo:.2g}, {hi:.2g}]"
 
 
-def scorecard(cells: dict, sweep: TreeSweep) -> list[Claim]:
-    """Each claim of the seed's binary-tree section, checked against our runs."""
-    mse = test_mse(cells, sweep)  # (N, A, V, T)
-    med = median_quartiles(mse)[0]  # (N, A, V)
-    arch = {a: i for i, a in enumerate(sweep.archs)}
-    n_max = sweep.n_train[-1]
-    rows = []
-    seed_4096 = {"OracleNet": "9e-10", "LocalNet": "5.5e-5", "WeightNet": "0.013", "FCNet": "0.84"}
-    if 0.0 in sweep.eps:
-        v0 = variant_index(sweep, "independent", 0.0)
-        ours = "; ".join(f"{a} {fmt_mse(mse[-1, arch[a], v0])}" for a in sweep.archs)
-        seed_order = [a for a in ("OracleNet", "LocalNet", "WeightNet", "FCNet") if a in arch]
-        # paired by trial (same theta, data and test set): log10 MSE of the next net minus this one's
-        steps = {(a, b): paired(mse[-1, arch[b], v0].log10(), mse[-1, arch[a], v0].log10())
-                 for a, b in zip(seed_order[:-1], seed_order[1:])}
-        rows.append(Claim(
-            f"At n_train={n_max}, eps=0 the test MSE orders OracleNet < LocalNet < WeightNet < FCNet "
-            "(seed: one trial; ours: median [quartiles], then each step's log10 MSE ratio paired by trial)",
-            "; ".join(f"{a} {seed_4096[a]}" for a in sweep.archs),
-            ours + "; " + "; ".join(f"{b}/{a} {e.text()}" for (a, b), e in steps.items()),
-            ordering(verdict(e) for e in steps.values()) if n_max == 4096 else "inconclusive"))
-    local = [arch[a] for a in ("OracleNet", "LocalNet") if a in arch]
-    nonlocal_ = [arch[a] for a in ("WeightNet", "FCNet") if a in arch]
-    if local and nonlocal_:
-        # per cell (n_train, eps) and pair (local net, non-local net): log10 MSE ratio, paired by trial
-        graded = [verdict(paired(mse[i, b, variant_index(sweep, "independent", e)].log10(),
-                                 mse[i, a, variant_index(sweep, "independent", e)].log10()))
-                  for i in range(len(sweep.n_train)) for e in sweep.eps for a in local for b in nonlocal_]
-        pairs = len(local) * len(nonlocal_)
-        rows.append(Claim(
-            "LocalNet and OracleNet beat WeightNet and FCNet for every n_train and eps",
-            "all 21 cells (figure 1)",
-            f"{len(graded) // pairs} cells x {pairs} pairs, paired by trial: {graded.count('reproduced')} won, "
-            f"{graded.count('not reproduced')} lost, {graded.count('inconclusive')} within noise",
-            ordering(graded)))
-    if "WeightNet" in arch and len(sweep.n_train) > 1:
-        v0 = variant_index(sweep, "independent", sweep.eps[0])
-        first, last = med[0, arch["WeightNet"], v0], med[-1, arch["WeightNet"], v0]
-        rows.append(Claim(
-            f"WeightNet approaches zero error for large n_train (eps={sweep.eps[0]})",
-            "0.013 at n=4096", f"{first:.2g} at n={sweep.n_train[0]} -> {last:.2g} at n={n_max}",
-            with_runs("reproduced" if last < 0.1 * first and last < 0.05 else "not reproduced", sweep.trials)))
-    if 0.3 in sweep.eps:
-        v3 = variant_index(sweep, "independent", 0.3)
-        threshold = 0.05
-        def first_low(a):
-            low = [n for i, n in enumerate(sweep.n_train) if med[i, arch[a], v3] < threshold]
-            return low[0] if low else None
-        reach = {a: first_low(a) for a in sweep.archs}
-        ours = "; ".join(f"{a} {'never' if n is None else n}" for a, n in reach.items())
-        fast = all(reach.get(a) is not None and reach[a] < 1024 for a in ("OracleNet", "LocalNet") if a in arch)
-        slow = all(reach.get(a) is None or reach[a] >= 2048 for a in ("WeightNet", "FCNet") if a in arch)
-        rows.append(Claim(
-            f"At eps=0.3 the local nets reach low error within hundreds of examples, "
-            f"the others need >= 2048 (ours: first n_train with median MSE < {threshold})",
-            "local: hundreds; WeightNet, FCNet: >= 2048", ours,
-            with_runs("reproduced" if fast and slow else "not reproduced", sweep.trials)))
-    scores = structure_scores(cells, sweep, sweep.eps[0]) if {"WeightNet", "LocalNet"} <= set(arch) else {}
-    if scores:
-        loc, shr = (median_quartiles(scores[k][-1])[0] for k in ("WeightNet locality", "LocalNet sharing"))
-        scale = median_quartiles(scale_errors(cells, sweep, sweep.eps[0])[-1])[0]
-        rows.append(Claim(
-            f"With enough data both learn the true first-layer weights (n_train={n_max}, eps={sweep.eps[0]})",
-            "histograms close to theta at n=4096 (one trial)",
-            f"WeightNet locality {loc:.2f}, LocalNet sharing (direction) {shr:.2f} (1 = exact), LocalNet "
-            f"scale error {scale:.2f} (0 = exact) (medians of {sweep.trials}; reproduced needs > 0.9, > 0.95, < 0.1)",
-            with_runs("reproduced" if loc > 0.9 and shr > 0.95 and scale < 0.1 else "inconclusive" if loc > 0.5
-                      else "not reproduced", sweep.trials)))
-    return rows
+# --- the scorecard: one measurement per registered claim, graded by the engine -------------------
+
+TINY = 1e-30  # floor for log10 of an MSE (a float32 MSE can underflow to 0)
+
+
+def adam_steps(sweep: TreeSweep) -> dict[int, int]:
+    """Adam steps per n_train: epochs x batches per epoch (the seed's schedule ties both to n_train)."""
+    return {n: epochs_for(n, sweep.epoch_scale) * math.ceil(n / sweep.batch_size) for n in sweep.n_train}
+
+
+def zero_mse(cells: dict, sweep: TreeSweep) -> torch.Tensor:
+    """E f^2 per trial: the test MSE of predicting 0 on the trial's clean test set, (T,).
+
+    The test inputs are drawn from the seed (the same for every n_train) and theta is the one the
+    results carry, so this needs no training.
+    """
+    n = sweep.n_train[0]
+    x_test = make_data(sweep, n)["x_test"][: sweep.trials]  # (T, n_test, 64), variant 0
+    return tree_function(x_test, cells[n]["theta"]).pow(2).mean(-1)
+
+
+class _Grid:
+    """Per-trial quantities of the sweep, looked up by (n_train, net, eps) of independent noise."""
+
+    def __init__(self, cells: dict, sweep: TreeSweep):
+        self.sweep, self.cells = sweep, cells
+        self.mse = test_mse(cells, sweep)  # (N, A, V, T)
+        self.nmse = self.mse / zero_mse(cells, sweep)  # test MSE / E f^2
+
+    def has(self, n_train=(), archs=(), eps=()) -> float:
+        """1.0 when the run has every one of these sizes, nets and noise levels, else 0.0."""
+        s = self.sweep
+        return float(set(n_train) <= set(s.n_train) and set(archs) <= set(s.archs) and set(eps) <= set(s.eps))
+
+    def at(self, x: torch.Tensor, n: int, arch: str, eps: float) -> torch.Tensor:
+        s = self.sweep
+        return x[s.n_train.index(n), s.archs.index(arch), variant_index(s, "independent", eps)]
+
+    def log(self, n: int, arch: str, eps: float) -> torch.Tensor:
+        return self.at(self.mse, n, arch, eps).clamp_min(TINY).log10()
+
+    def log_nmse(self, n: int, arch: str, eps: float) -> torch.Tensor:
+        return self.at(self.nmse, n, arch, eps).clamp_min(TINY).log10()
+
+    def first_layer(self, arch: str, n: int, eps: float = 0.0) -> torch.Tensor:
+        return self.cells[n]["first_layer"][arch][variant_index(self.sweep, "independent", eps)]
+
+    def theta1(self, n: int) -> torch.Tensor:
+        return self.cells[n]["theta"][:, 0]  # (T, 2): (theta_11, theta_12)
+
+
+def _abbr(arch: str) -> str:
+    return arch[0]  # O, L, W, F
+
+
+# (local net, non-local net): OracleNet, LocalNet against WeightNet, FCNet
+PAIRS = [(a, b) for a in cl.ARCHS[:2] for b in cl.ARCHS[2:]]
+# the cells each claim is about, (n_train, nets, eps): a run without them cannot test it
+NEEDS = {
+    "order-at-4096": ((4096,), cl.ARCHS, (0.0,)),
+    "local-nets-beat-nonlocal": (cl.STUDY_N, cl.ARCHS, cl.STUDY_EPS),
+    "weightnet-approaches-zero": ((4096,), ("WeightNet",), (0.0,)),
+    "noisy-local-low-within-hundreds": ((512,), ("OracleNet", "LocalNet"), (0.3,)),
+    "noisy-nonlocal-not-low-before-2048": ((1024,), ("WeightNet", "FCNet"), (0.3,)),
+    "noisy-nonlocal-low-by-4096": ((4096,), ("WeightNet", "FCNet"), (0.3,)),
+    "local-nets-robust-to-noise": (cl.STUDY_N, cl.ARCHS, (0.0, 0.3)),
+    "error-falls-with-n": (cl.STUDY_N, cl.ARCHS, cl.STUDY_EPS),
+    "locality-needs-more-examples": (cl.STUDY_N, ("WeightNet", "LocalNet"), (0.0,)),
+    "weightnet-not-local-at-512": ((512,), ("WeightNet",), (0.0,)),
+    "localnet-centred-at-512": ((512,), ("LocalNet",), (0.0,)),
+    "weights-closer-at-4096": ((512, 4096), ("WeightNet", "LocalNet"), (0.0,)),
+    "weightnet-learns-locality": ((4096,), ("WeightNet",), (0.0,)),
+    "localnet-learns-sharing": ((4096,), ("LocalNet",), (0.0,)),
+    "localnet-learns-scale": ((4096,), ("LocalNet",), (0.0,)),
+}
+
+
+def _slope(log_mse: torch.Tensor, n_train) -> torch.Tensor:
+    """Least-squares slope of log10 MSE (N, T) on log2 n_train, per trial: (T,)."""
+    x = torch.tensor([math.log2(n) for n in n_train], dtype=torch.float64)
+    x = x - x.mean()
+    y = log_mse.double() - log_mse.double().mean(0)
+    return (x[:, None] * y).sum(0) / x.pow(2).sum()
+
+
+def localnet_offsets(w: torch.Tensor, theta1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """LocalNet's units sign-aligned with theta_1 (tanh is odd): per trial, the distance of their
+    mean from theta_1, their spread (rms distance from their mean), and their mean distance from
+    theta_1, each relative to ||theta_1||. w (..., units, 2), theta1 (..., 2)."""
+    sign = torch.where((w * theta1[..., None, :]).sum(-1, keepdim=True) < 0, -1.0, 1.0)
+    aligned = w * sign  # (..., units, 2)
+    size = theta1.norm(dim=-1)
+    centre = aligned.mean(-2)
+    bias = (centre - theta1).norm(dim=-1) / size
+    spread = (aligned - centre[..., None, :]).pow(2).sum(-1).mean(-1).sqrt() / size
+    distance = (aligned - theta1[..., None, :]).norm(dim=-1).mean(-1) / size
+    return bias, spread, distance
+
+
+def _measure(c: Claim, g: _Grid) -> Measurement:
+    """Our measurement of one registered claim (effects per setting and its conditions' values)."""
+    pairs, study_n = PAIRS, cl.STUDY_N
+    steps = adam_steps(g.sweep)
+    checks = {cl.STEPS: max(steps.values()) / min(steps.values())}
+    cid = c.id.split(".", 1)[1]
+    needs = NEEDS[cid]
+    checks[cl.IN_RUN] = g.has(*needs)
+    if not checks[cl.IN_RUN]:
+        settings = list(c.study.value) if isinstance(c.study, Reported) and isinstance(c.study.value, dict) \
+            else ["not in this run"]
+        return Measurement({k: Effect(math.nan, math.nan, 0) for k in settings}, checks,
+                           "a reduced run: the cells this claim is about were not trained")
+    if cid == "order-at-4096":
+        effects = {f"{b}/{a}": paired(g.log(4096, b, 0.0), g.log(4096, a, 0.0)) for a, b in zip(cl.ARCHS, cl.ARCHS[1:])}
+    elif cid == "local-nets-beat-nonlocal":
+        effects = {f"n={n} eps={e} {_abbr(b)}/{_abbr(a)}": paired(g.log(n, b, e), g.log(n, a, e))
+                   for n in study_n for e in cl.STUDY_EPS for a, b in pairs}
+    elif cid == "weightnet-approaches-zero":
+        effects = {"": effect(g.log_nmse(4096, "WeightNet", 0.0))}
+    elif cid.startswith("noisy-"):
+        (n,), archs, (e,) = needs
+        effects = {a: effect(g.log_nmse(n, a, e)) for a in archs}
+    elif cid == "local-nets-robust-to-noise":
+        def rise(n, arch):  # how much eps = 0.3 raises the test MSE, relative to E f^2, per trial
+            return g.at(g.nmse, n, arch, 0.3).double() - g.at(g.nmse, n, arch, 0.0).double()
+        effects = {f"n={n} {_abbr(b)}-{_abbr(a)}": paired(rise(n, b), rise(n, a)) for n in study_n for a, b in pairs}
+    elif cid == "error-falls-with-n":
+        effects = {f"{a} eps={e}": effect(_slope(torch.stack([g.log(n, a, e) for n in study_n]), study_n))
+                   for a in cl.ARCHS for e in cl.STUDY_EPS}
+    elif cid == "locality-needs-more-examples":
+        effects = {f"n={n}": paired(g.log(n, "WeightNet", 0.0), g.log(n, "LocalNet", 0.0)) for n in study_n}
+    elif cid == "weightnet-not-local-at-512":
+        effects = {"": effect(weightnet_locality(g.first_layer("WeightNet", 512)))}
+    elif cid == "localnet-centred-at-512":
+        bias, spread, _ = localnet_offsets(g.first_layer("LocalNet", 512), g.theta1(512))
+        effects = {"": effect(bias / spread)}
+    elif cid == "weights-closer-at-4096":
+        loc = {n: weightnet_locality(g.first_layer("WeightNet", n)) for n in (512, 4096)}
+        dist = {n: localnet_offsets(g.first_layer("LocalNet", n), g.theta1(n))[2] for n in (512, 4096)}
+        effects = {"WeightNet locality": paired(loc[4096], loc[512]),
+                   "LocalNet distance to theta": paired(dist[512], dist[4096])}
+    elif cid == "weightnet-learns-locality":
+        effects = {"": effect(weightnet_locality(g.first_layer("WeightNet", 4096)))}
+    elif cid == "localnet-learns-sharing":
+        effects = {"": effect(localnet_sharing(g.first_layer("LocalNet", 4096), g.theta1(4096)))}
+    else:  # localnet-learns-scale
+        effects = {"": effect(localnet_scale_error(g.first_layer("LocalNet", 4096), g.theta1(4096)))}
+    return Measurement(effects, checks)
+
+
+def scorecard(cells: dict, sweep: TreeSweep) -> Scorecard:
+    """Every claim of the registry (`claims.py`) graded by the book's engine from our runs."""
+    g = _Grid(cells, sweep)
+    return claims_scorecard(cl, {c.id: _measure(c, g) for c in cl.CLAIMS if not c.untestable})
 
 
 def setting(sweep: TreeSweep) -> str:
@@ -291,7 +387,9 @@ def setting(sweep: TreeSweep) -> str:
     differs = [f"{name} {getattr(sweep, name)} (seed: {getattr(seed, name)})"
                for name in ("n_train", "eps", "epoch_scale", "batch_size", "lr", "lr_drop", "n_test", "archs")
                if getattr(sweep, name) != getattr(seed, name)]
-    trials = f"{sweep.trials} trials per cell (the seed: \"multiple\")"
+    seed_trials = ", ".join(str(t) for t in cl.STUDY_TRIALS.values())
+    trials = (f"{sweep.trials} trials per cell (the seed's code: {seed_trials} trials for n_train = "
+              f"{min(cl.STUDY_TRIALS)} ... {max(cl.STUDY_TRIALS)})")
     extra = (f", plus the seed code's constant-offset noise at eps = {sweep.constant_noise_eps}"
              if sweep.constant_noise_eps > 0 else "")
     if not differs:

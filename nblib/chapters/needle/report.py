@@ -4,9 +4,14 @@ from __future__ import annotations
 import torch
 from matplotlib.figure import Figure
 
-from nblib.scorecard import Claim, Effect, ordering, paired, side, verdict
+import math
+
+from nblib import claims as engine
+from nblib.claims import Measurement, Scorecard
+from nblib.effects import Effect, effect, paired, side
 from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 
+from . import claims as cl
 from .experiment import ALPHAS, Chapter
 
 NAMES = {"cnn": "CNN", "efcn": "eFCN", "elcn": "eLCN", "fcn": "vanilla FCN", "elcn-efcn": "CNN → eLCN → eFCN"}
@@ -272,12 +277,6 @@ def cost_table(costs: dict[str, dict], flops: float, peak: float) -> str:
 
 # --- claims ------------------------------------------------------------------------------------
 
-def _each(effects: dict[int, Effect], direction: int = 1) -> tuple[str, str]:
-    """(verdict over all, 't_w = 2: +1.0 ± 0.5 points; ...')."""
-    return (ordering(verdict(e, direction) for e in effects.values()),
-            "; ".join(f"t_w = {t}: {e.points()}" for t, e in effects.items()))
-
-
 def improvement(a: dict, chapter: Chapter) -> dict[int, Effect]:
     """Final test accuracy minus the accuracy at the switch, for every release after the start."""
     return {t: paired(final(a[("efcn", t, 0)]), curve(a[("efcn", t, 0)])[:, t - 1])
@@ -318,53 +317,107 @@ def hierarchy(a: dict) -> dict[tuple[int, int], Effect]:
             for (to, t1, t2), runs in sorted(a.items()) if to == "elcn-efcn"}
 
 
-def scorecard(a: dict, chapter: Chapter) -> list[Claim]:
-    """The poster's claims, graded by the shared rule at this chapter's scale."""
-    mid, late = intermediate(chapter), max(chapter.t_w)
-    rows = []
-    grade, ours = _each(improvement(a, chapter))
-    rows.append(Claim("The eFCN's test accuracy keeps going up after the release (final minus at the switch, "
-                      "every t_w > 0)", "yes (figure)", ours or "no release after epoch 0",
-                      grade if ours else "inconclusive"))
-    grade, ours = _each(over_fcn(a, chapter))
-    rows.append(Claim("The eFCN beats the vanilla FCN at every t_w", "yes (figure)", ours, grade))
-    g = gains(a, chapter)
-    rows.append(Claim(f"Released late (t_w = {late}, our latest), the eFCN beats its CNN", "yes (figure)",
-                      g[late].points(), verdict(g[late])))
-    if mid is None:
-        rows.append(Claim("The gain is largest at intermediate t_w", "yes (figure)",
-                          "fewer than three release times", "inconclusive"))
-    else:
-        ends = [paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (min(chapter.t_w), late)]
-        rows.append(Claim(f"The gain is largest at intermediate t_w (t_w = {mid} against {min(chapter.t_w)} and "
-                          f"{late})", "yes (figure)", "; ".join(e.points() for e in ends),
-                          ordering(verdict(e) for e in ends)))
-    order = delta_order(a, chapter)
-    ts = sorted(chapter.t_w)
-    rows.append(Claim("The earlier the release, the larger δ at the end (each t_w against the next)", "yes (figure)",
-                      "; ".join(f"δ({t}) − δ({u}): {order[t].text(1, 3)}" for t, u in zip(ts, ts[1:]))
-                      or "one release time", ordering(verdict(e) for e in order.values())))
-    alone, helps = parts_effects(a, chapter)
-    grade, ours = _each(alone)
-    rows.append(Claim("All by itself the off-local part is useless (local only beats off-local only)",
-                      "yes (figure)", ours, grade))
-    grade, ours = _each(helps)
-    rows.append(Claim("Combined with the local part, the off-local part helps (both beat local only)",
-                      "yes (figure)", ours, grade))
+NOT_RUN = Effect(math.nan, math.nan, 0)
+
+
+def _loss_at(runs: list[dict], epoch: int) -> torch.Tensor:
+    """(seeds,) training loss of the last epoch before `epoch` (the loss at a release at `epoch`)."""
+    return curve(runs, "train_loss")[:, epoch - 1]
+
+
+def loss_drop(a: dict, chapter: Chapter) -> dict[int, Effect]:
+    """Training loss at the release minus the eFCN's final training loss, for every release after the start."""
+    return {t: paired(_loss_at(a[("efcn", t, 0)], t), final(a[("efcn", t, 0)], "train_loss"))
+            for t in sorted(chapter.t_w) if t > 0}
+
+
+def barrier(a: dict, t_w: int) -> Effect:
+    """Highest test loss on the path from the released CNN to the trained eFCN minus the higher end (per seed)."""
+    loss = torch.stack([r["interpolation"]["loss"] for r in a[("efcn", t_w, 0)]]).double()
+    return effect(loss.max(1).values - torch.maximum(loss[:, 0], loss[:, -1]))
+
+
+def by_delta(a: dict, chapter: Chapter) -> list[int]:
+    """The release times ordered by their mean final δ, smallest first."""
+    return sorted(chapter.t_w, key=lambda t: final(a[("efcn", t, 0)], "delta").mean().item())
+
+
+def _mean_loss(runs: list[dict]) -> float:
+    return final(runs, "train_loss").mean().item()
+
+
+def regime(a: dict, chapter: Chapter) -> dict[str, float]:
+    """The measured values of the registry's regime conditions (means over seeds)."""
+    late = max(chapter.t_w)
+    return {cl.CNN_FINAL: _mean_loss(a[("cnn", 0, 0)]),
+            cl.RELEASED_FINAL: max(_mean_loss(a[("efcn", t, 0)]) for t in chapter.t_w),
+            cl.CNN_AT_RELEASE: _loss_at(a[("cnn", 0, 0)], late).mean().item() if late > 0 else math.inf,
+            cl.CONTROLS: float(sum(1 for k in a if k[0] == "cnn-lr")),  # none in this experiment yet (issue 26)
+            cl.RELEASES: float(len(chapter.t_w)),
+            cl.LATER: float(sum(1 for t in chapter.t_w if t > 0)),
+            "chain_runs": float(sum(1 for k in a if k[0] == "elcn-efcn")),
+            cl.ON_STUDY_DATA.name: float(chapter.dataset == "cifar10")}
+
+
+def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
+    """What our runs measure for every testable claim of the registry."""
+    checks = regime(a, chapter)
+    mid, late, ts = intermediate(chapter), max(chapter.t_w), sorted(chapter.t_w)
+    cnn = final(a[("cnn", 0, 0)])
+    tw = lambda t: f"t_w = {t}"  # noqa: E731
+    released = {cl.RELEASED_FINAL: _mean_loss(a[("efcn", late, 0)])}
+    out = {}
+    drop = loss_drop(a, chapter)
+    out["needle.train-loss-keeps-falling"] = Measurement({tw(t): e for t, e in drop.items()} or {"": NOT_RUN}, checks)
+    out["needle.train-loss-falls-near-convergence"] = Measurement(
+        {tw(late): drop.get(late, NOT_RUN)}, {**checks, **released})
+    out["needle.stays-in-cnn-basin"] = Measurement({tw(late): barrier(a, late)}, {**checks, **released},
+                                                   "α = 0 is the CNN at t_w, not a net at the bottom of a basin")
+    fcn = final(a[("fcn", 0, 0)])
+    out["needle.beats-vanilla-fcn"] = Measurement({tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts}, checks)
+    rise = improvement(a, chapter)
+    out["needle.test-acc-keeps-rising"] = Measurement({tw(t): e for t, e in rise.items()} or {"": NOT_RUN}, checks)
+    out["needle.late-release-beats-cnn"] = Measurement(
+        {tw(late): gains(a, chapter)[late]}, {**checks, **released},
+        f"our latest t_w is {late} of {chapter.epochs} epochs")
     if mid is not None:
-        ends = bump(a, mid)
-        rows.append(Claim(f"Interpolating between the CNN and the eFCN increases test accuracy (midpoint against "
-                          f"both ends, t_w = {mid})", "yes (figure)", "; ".join(e.points() for e in ends),
-                          ordering(verdict(e) for e in ends)))
-        g = gains(a, chapter, "elcn")[mid]
-        rows.append(Claim(f"The eLCN released at an intermediate t_w gains over its CNN too (t_w = {mid})",
-                          "yes, \"very similar\"", g.points(), verdict(g)))
+        out["needle.gain-largest-intermediate"] = Measurement(
+            {f"{tw(mid)} vs {t}": paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (ts[0], late)},
+            checks)
+        out["needle.interpolation-improves"] = Measurement({tw(mid): bump(a, mid)[1]}, checks)
+        out["needle.elcn-similar-gain"] = Measurement(
+            {tw(mid): gains(a, chapter, "elcn")[mid]}, {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+    else:
+        for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain"):
+            out[cid] = Measurement({"": NOT_RUN}, checks)
+    order = delta_order(a, chapter)
+    out["needle.earlier-escapes-further"] = Measurement(
+        {f"δ({t}) − δ({u})": order[t] for t, u in zip(ts, ts[1:])} or {"": NOT_RUN}, checks)
+    near = by_delta(a, chapter)
+    if len(near) >= 3:
+        m = near[len(near) // 2]
+        out["needle.optimal-distance"] = Measurement(
+            {f"{tw(m)} vs {t}": paired(final(a[("efcn", m, 0)]), final(a[("efcn", t, 0)])) for t in (near[-1], near[0])},
+            checks, "releases ordered by final δ: " + ", ".join(tw(t) for t in near))
+    else:
+        out["needle.optimal-distance"] = Measurement({"": NOT_RUN}, checks)
+    far = near[-1]
+    out["needle.cutoff-distance"] = Measurement({f"{tw(far)} (largest δ)": paired(final(a[("efcn", far, 0)]), cnn)},
+                                                checks)
+    off = {tw(t): effect(parts(a[("efcn", t, 0)])[1]) for t in ts}
+    whole = {tw(t): final(a[("efcn", t, 0)]).mean().item() for t in ts}
+    out["needle.off-local-useless"] = Measurement(off, {**checks, cl.WHOLE: whole})
+    _, helps = parts_effects(a, chapter)
+    out["needle.off-local-helps"] = Measurement({tw(t): e for t, e in helps.items()}, checks)
     h = hierarchy(a)
-    if h:
-        grade, ours = ordering(verdict(e) for e in h.values()), "; ".join(
-            f"t1 = {t1}, t2 = {t2}: {e.points()}" for (t1, t2), e in h.items())
-        rows.append(Claim("CNN → eLCN(t1) → eFCN(t2) beats CNN → eFCN(t2)", "yes (\"further increase\")", ours, grade))
-    return rows
+    out["needle.hierarchical-further-gain"] = Measurement(
+        {f"t1 = {t1}, t2 = {t2}": e for (t1, t2), e in h.items()} or {"": NOT_RUN}, checks)
+    return out
+
+
+def scorecard(a: dict, chapter: Chapter) -> Scorecard:
+    """Every registered claim of the poster, graded by the book's one engine at this chapter's scale."""
+    return engine.scorecard(cl, measurements(a, chapter))
 
 
 def findings(a: dict, chapter: Chapter) -> str:

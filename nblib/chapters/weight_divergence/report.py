@@ -1,21 +1,27 @@
-"""Tables, figures and the scorecard of the weight-divergence chapter."""
+"""Tables, figures, the measurements the registry's claims are graded on (`claims.py`), and the
+findings of the weight-divergence chapter."""
 from __future__ import annotations
 
 import functools
+import math
 
 import torch
 from matplotlib.figure import Figure
 
-from nblib.scorecard import Claim, Effect, effect, ordering, paired, side, verdict
+from nblib.claims import Measurement, Scorecard
+from nblib.claims import scorecard as claims_scorecard
+from nblib.effects import Effect, effect, paired, side
 from nblib.stats import mean_ci_text, plot_mean_band
 
-from .experiment import PROBE, Chapter, LeakDemo, _row_keys, leaky_split
+from . import claims as cl
+from .experiment import PROBE, SIDES, Chapter, LeakDemo, _row_keys, leaky_split
 
 SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
         "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}  # the seed's protocol, for the setting sentence
-SEED_COSINE = 0.7  # the seed's ring distances at the end of its sigma 0.5 run ("about 0.7")
-OTT = {"cnn": 0.6711, "free": 0.6473}  # CIFAR-10 validation, no augmentation, median of 5 folds
+SEED_COSINE = cl.STUDY_COSINE  # the seed's ring distances at the end of its sigma 0.5 run ("about 0.7")
+OTT = cl.OTT  # CIFAR-10 validation, median of 5 folds: no augmentation, and each net's best translation
 LAYER = "l1"  # distances are read on the first layer, where every ring fits
+NOT_RUN = Effect(math.nan, math.nan, 0)  # a setting this run does not have (its "runs" condition fails)
 
 
 def groups(results: list[dict]) -> dict[tuple[str, float, int, str], list[dict]]:
@@ -218,68 +224,230 @@ def robustness_table(g: dict) -> str:
     return "\n".join(lines)
 
 
-# --- claims ------------------------------------------------------------------------------------
+# --- the measurements the registry's claims are graded on ----------------------------------------------
 
 def _gap(runs: list[dict], branch: str) -> torch.Tensor:
     """Final validation loss minus final clean training loss (overfitting, in loss)."""
     return final(runs, branch, "val_loss") - final(runs, branch, "train_clean_loss")
 
 
-def scorecard(g: dict, demos: list[dict], attack: str = "fgsm 0.03") -> list[Claim]:
-    """The seed's and Ott's claims, graded by the shared rule at this chapter's scale."""
-    rows = []
-    plain = {(name, sigma): runs for (name, sigma, shift, init), runs in g.items() if init == "cnn" and shift == 0}
-    effects = {k: effect(_end_distance(runs)) for k, runs in plain.items()}
-    rows.append(Claim("Freed weights diverge (first-layer cosine distance at ring 1 after training, every setting)",
-                      "yes (figures 2, 4, 6)",
-                      "; ".join(f"{n} sigma {s:g}: {mean_ci_text(_end_distance(r), 1000, 2)} ×1e-3"
-                                for (n, s), r in sorted(plain.items())),
-                      ordering(verdict(e) for e in effects.values())))
-    far = {k: effect(_end_distance(runs) - SEED_COSINE) for k, runs in plain.items() if k[1] == 0.5}
-    if far:
-        after = next(iter(plain.values()))[0]["run"].after_epochs
-        rows.append(Claim(f"They diverge as far as the seed saw (cosine distance reaching {SEED_COSINE:g}, sigma 0.5; "
-                          f"ours after {after} epochs, the seed's after ~100)", f"~{SEED_COSINE:g} at the end of training",
-                          "; ".join(f"{n}: {mean_ci_text(_end_distance(plain[(n, s)]), 1, 3)}" for n, s in sorted(far)),
-                          ordering(verdict(e) for e in far.values())))
-    noisier = {}
-    for (name, sigma), runs in plain.items():
-        if sigma > 0 and (name, 0.0) in plain:
-            noisier[(name, sigma)] = paired(_end_distance(runs), _end_distance(plain[(name, 0.0)]))
-    if noisier:
-        rows.append(Claim("Noise increases divergence (cosine distance, sigma against 0, paired by seed)", "yes",
-                          "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(noisier.items())),
-                          ordering(verdict(e) for e in noisier.values())))
-    less = {k: effect(free_minus_cnn(r)) for k, r in plain.items()}
-    rows.append(Claim("The free net is less accurate than the CNN continued (test accuracy)",
-                      "yes (e.g. 94.0% vs 95.8% at sigma 0.3, on the leaky split)",
-                      "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(less.items())),
-                      ordering(verdict(e, -1) for e in less.values())))
-    over = {k: paired(_gap(r, "free"), _gap(r, "cnn_after")) for k, r in plain.items()}
-    rows.append(Claim("The free net overfits more (validation minus training loss, free minus CNN)", "yes",
-                      "; ".join(f"{n} sigma {s:g}: {e.text(1, 3)}" for (n, s), e in sorted(over.items())),
-                      ordering(verdict(e) for e in over.values())))
-    robust = {k: paired(*(torch.tensor([x[b]["robustness"][attack] for x in r]).double() for b in ("free", "cnn_after")))
-              for k, r in plain.items()}
-    rows.append(Claim(f"The free net is less robust ({attack}: free minus CNN)", "yes (its summary says so; it measured no robustness)",
-                      "; ".join(f"{n} sigma {s:g}: {e.points()}" for (n, s), e in sorted(robust.items())),
-                      ordering(verdict(e, -1) for e in robust.values())))
-    if ("cifar10", 0.0, 0, "random") in g and ("cifar10", 0.0) in plain:
-        e = paired(final(g[("cifar10", 0.0, 0, "random")], "free"), final(plain[("cifar10", 0.0)], "cnn"))
-        rows.append(Claim("Ott: trained from scratch to a plateau, the free net is less accurate than the CNN at its "
-                          "plateau (CIFAR-10, no augmentation)", f"{100 * OTT['free']:.2f} vs {100 * OTT['cnn']:.2f}%",
-                          e.points(), verdict(e, -1, OTT["free"] - OTT["cnn"])))
-    for name in sorted({d["demo"].dataset for d in demos}):
-        e = leak_effect(demos, name)
-        testable = leak_testable(demos, name)
-        rows.append(Claim(f"The seed's 'validation' accuracy is inflated by the leak ({name}: on its split, images "
-                          "with a copy in training minus those without, class-balanced)",
-                          "95.8% / 94.0% where Ott reports 56-67%",
-                          e.points() if testable else f"{e.points()}, not a test here: the images without a copy "
-                          f"cover only {unseen_classes(_demos(demos, name)[0]['demo'])[1]} of 10 classes",
-                          verdict(e) if testable else "inconclusive"))
-    return rows + shift_claims(g)
+def _plain(g: dict, dataset: str, sigma: float) -> list[dict]:
+    """The freed-CNN runs of one dataset and noise level without shifts (in seed order; [] if not run)."""
+    return g.get((dataset, sigma, 0, "cnn"), [])
 
+
+def _pairs(a: list[dict], b: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The runs of two settings that share a seed, in seed order (runs pair by seed)."""
+    seeds = sorted({r["run"].seed for r in a} & {r["run"].seed for r in b})
+    pick = lambda runs: [next(r for r in runs if r["run"].seed == s) for s in seeds]
+    return pick(a), pick(b)
+
+
+def _stopped(runs: list[dict]) -> float:
+    """The share of runs whose CNN stopped on its validation plateau before the epoch cap (nan: no runs)."""
+    return sum(r["switch_epoch"] < r["run"].cnn_epochs for r in runs) / len(runs) if runs else math.nan
+
+
+def _free_epochs(runs: list[dict]) -> float:
+    """The fewest epochs any free net of `runs` trained after the switch (nan: no runs)."""
+    return min(len(r["free"]["val_loss"]) for r in runs) if runs else math.nan
+
+
+def growth(curve: torch.Tensor) -> float:
+    """What the last tenth of the epochs (at least one) added to a distance, as a share of its final value
+    (the distance is 0 at the switch): near 0 on a plateau, 0.1 for a distance still growing linearly."""
+    k = max(1, round(len(curve) / 10))
+    before = curve[-1 - k].item() if len(curve) > k else 0.0
+    return (curve[-1].item() - before) / curve[-1].item() if curve[-1].item() > 0 else math.nan
+
+
+def largest_drop(curve: torch.Tensor) -> float:
+    """The largest fall of a distance from one epoch to the next, as a share of its value before the fall
+    (negative when it rose every epoch; -1 after a single epoch: it rose from 0 by all of its value)."""
+    if len(curve) < 2:
+        return -1.0
+    before, after = curve[:-1].double(), curve[1:].double()
+    return ((before - after) / before).max().item()
+
+
+def _seeds(values: list[float]) -> Effect:
+    return effect(torch.tensor(values, dtype=torch.float64)) if values else NOT_RUN
+
+
+def _over_sigmas(g: dict, dataset: str, sigmas, measure) -> tuple[dict, dict]:
+    """Per noise level: measure(runs) -> Effect, and the 'runs' and 'cnn plateau' checks."""
+    effects, runs, stopped = {}, {}, {}
+    for sigma in sigmas:
+        found, key = _plain(g, dataset, sigma), cl.setting(sigma)
+        effects[key] = measure(found) if found else NOT_RUN
+        runs[key], stopped[key] = len(found), _stopped(found)
+    return effects, {cl.RUNS.name: runs, cl.CNN_PLATEAU.name: stopped}
+
+
+def _longer(epochs: float, needed: int) -> str:
+    """What would make a claim about the end of the divergence testable, where this run is shorter."""
+    if math.isfinite(epochs) and epochs >= needed:
+        return ""
+    return (f"the study's free nets trained to a validation plateau ({cl.STUDY_FREE_EPOCHS['exp0']}-"
+            f"{cl.STUDY_FREE_EPOCHS['exp2']} epochs); testing it takes a GPU run such as `papermill "
+            "notebooks/weight_divergence.ipynb out.ipynb -y \"datasets: [cifar10]\" -p cnn_epochs 100 -p after_epochs "
+            "500 -p patience 100 -p lr 0 -p train_per_class 0 -p device cuda` (GPU-hours, not measured here: 9 runs of "
+            "up to 100 CNN epochs and 2 x 500 after the switch)")
+
+
+def divergence_measurements(g: dict, dataset: str = "cifar10") -> dict[str, Measurement]:
+    """The divergence claims: its size at sigma 0.5 (against 0.7, and against filters learnt apart), noise
+    against none, Exp 0's plateau and Exp 1's non-decreasing curves."""
+    out, suffix = {}, "" if dataset == "cifar10" else f"-{dataset}"
+    noisy = _plain(g, dataset, 0.5)
+    epochs = _free_epochs(noisy)
+    grew = max((growth(c) for c in curves(noisy)), default=math.nan)
+    if not suffix:
+        random = g.get((dataset, 0.0, 0, "random"), [])
+        freed, scratch = _pairs(noisy, random)
+        ratio = [(_end_distance([a]) / _end_distance([b])).item() for a, b in zip(freed, scratch)]
+        base = {cl.RUNS.name: len(noisy), cl.CNN_PLATEAU.name: _stopped(noisy),
+                cl.LONG.name: epochs, cl.PLATEAU.name: grew}
+        key = cl.setting(0.5)
+        out[cl.DIVERGE.id] = Measurement({key: _seeds(ratio)}, {**base, cl.YARDSTICK.name: len(scratch)},
+                                         _longer(epochs, cl.LONG_EPOCHS))
+        out[cl.FAR.id] = Measurement({key: effect(_end_distance(noisy)) if noisy else NOT_RUN}, base,
+                                     _longer(epochs, cl.LONG_EPOCHS))
+        calm = _plain(g, dataset, 0.0)
+        effects, checks = _over_sigmas(g, dataset, (0.0,), lambda r: _seeds([growth(c) for c in curves(r)]))
+        out[cl.SMALL_PLATEAU.id] = Measurement(effects, {**checks, cl.QUICK.name: _free_epochs(calm)},
+                                               _longer(_free_epochs(calm), cl.QUICK_EPOCHS))
+        mid = _plain(g, dataset, 0.3)
+        effects, runs = {}, {}
+        for name in cl.CURVES:
+            kind, ring = name.split()
+            have = [r for r in mid if f"{LAYER} {kind} {ring}" in r["free"]["distances"]]
+            effects[name] = _seeds([largest_drop(c) for c in curves(have, kind, int(ring[1:]))]) if have else NOT_RUN
+            runs[name] = len(have)
+        out[cl.SMOOTH.id] = Measurement(effects, {cl.RUNS.name: runs, cl.CNN_PLATEAU.name: _stopped(mid),
+                                                  cl.LONG.name: _free_epochs(mid)},
+                                        _longer(_free_epochs(mid), cl.LONG_EPOCHS))
+    effects, runs, stopped = {}, {}, {}
+    base = _plain(g, dataset, 0.0)
+    for sigma in (0.3, 0.5):
+        a, b = _pairs(_plain(g, dataset, sigma), base)
+        key = cl.setting(sigma)
+        effects[key] = paired(_end_distance(a), _end_distance(b)) if a else NOT_RUN
+        runs[key], stopped[key] = len(a), min(_stopped(a), _stopped(b)) if a else math.nan
+    out[cl.NOISE_DIVERGES.id + suffix] = Measurement(effects, {cl.RUNS.name: runs, cl.CNN_PLATEAU.name: stopped})
+    return out
+
+
+def training_measurements(g: dict, dataset: str = "cifar10") -> dict[str, Measurement]:
+    """Accuracy and overfitting: free net against the CNN continued (Exp 0-2), against the CNN at the switch
+    (Exp 3), 30% against 50% noise, and Ott's free net from scratch."""
+    out, suffix = {}, "" if dataset == "cifar10" else f"-{dataset}"
+    less = lambda runs: effect(free_minus_cnn(runs))
+    over = lambda runs: paired(_gap(runs, "free"), _gap(runs, "cnn_after"))
+    if suffix:
+        out[cl.LESS_ACCURATE.id + suffix] = Measurement(*_over_sigmas(g, dataset, cl.SIGMAS, less))
+        out[cl.OVERFITS.id + suffix] = Measurement(*_over_sigmas(g, dataset, cl.SIGMAS, over))
+        return out
+    out[cl.LESS_ACCURATE.id] = Measurement(*_over_sigmas(g, dataset, (0.3, 0.5), less))
+    out[cl.LESS_ACCURATE_NO_NOISE.id] = Measurement(*_over_sigmas(g, dataset, (0.0,), less))
+    out[cl.OVERFITS.id] = Measurement(*_over_sigmas(g, dataset, cl.SIGMAS, over))
+    runs = _plain(g, dataset, 0.5)
+    checks = {cl.RUNS.name: len(runs), cl.LEARNED.name: final(runs, "cnn").min().item() if runs else math.nan}
+    out[cl.MORE_ACCURATE_SHORT.id] = Measurement(
+        {cl.setting(0.5): paired(final(runs, "free"), final(runs, "cnn")) if runs else NOT_RUN}, checks)
+    out[cl.VAL_LOSS_SHORT.id] = Measurement(
+        {cl.setting(0.5): paired(final(runs, "free", "val_loss"), final(runs, "cnn", "val_loss")) if runs else NOT_RUN},
+        checks)
+    low, high = _pairs(_plain(g, dataset, 0.3), runs)
+    removed = [1 - (_gap([b], "free") / _gap([a], "free")).item() for a, b in zip(low, high)]
+    out[cl.NOISE_LITTLE_HELP.id] = Measurement(
+        {cl.setting(0.5): _seeds(removed)},
+        {cl.RUNS.name: len(low), cl.CNN_PLATEAU.name: min(_stopped(low), _stopped(high)) if low else math.nan,
+         cl.OVERFIT_03.name: _gap(low, "free").min().item() if low else math.nan})
+    scratch, plain = _pairs(g.get((dataset, 0.0, 0, "random"), []), _plain(g, dataset, 0.0))
+    stopped = [len(r["free"]["val_loss"]) < r["run"].cnn_epochs + r["run"].after_epochs for r in scratch]
+    out[cl.OTT_SCRATCH.id] = Measurement(
+        {cl.setting(0.0): paired(final(scratch, "free"), final(plain, "cnn")) if scratch else NOT_RUN},
+        {cl.RUNS.name: len(scratch), cl.CNN_PLATEAU.name: _stopped(plain),
+         cl.RANDOM_PLATEAU.name: sum(stopped) / len(stopped) if stopped else math.nan})
+    return out
+
+
+def _under(runs: list[dict], branch: str, attack: str) -> torch.Tensor:
+    return torch.tensor([r[branch]["robustness"][attack] for r in runs]).double()
+
+
+def robustness_measurements(g: dict, dataset: str = "cifar10") -> dict[str, Measurement]:
+    """Accuracy under attack, free net minus the CNN continued, where both nets stay above chance."""
+    def measure(attacks: dict[str, tuple[float, str]]) -> Measurement:  # setting -> (sigma, attack)
+        effects, checks = {}, {cl.RUNS.name: {}, cl.CNN_PLATEAU.name: {}, cl.ABOVE_CHANCE.name: {}}
+        for key, (sigma, attack) in attacks.items():
+            runs = _plain(g, dataset, sigma)
+            have = bool(runs) and all(attack in r[b]["robustness"] for r in runs for b in ("free", "cnn_after"))
+            free, cnn = (_under(runs, b, attack) if have else None for b in ("free", "cnn_after"))
+            effects[key] = paired(free, cnn) if have else NOT_RUN
+            checks[cl.RUNS.name][key], checks[cl.CNN_PLATEAU.name][key] = len(runs), _stopped(runs)
+            checks[cl.ABOVE_CHANCE.name][key] = min(free.min().item(), cnn.min().item()) if have else math.nan
+        return Measurement(effects, checks)
+
+    per_sigma = lambda attack: {cl.setting(s): (s, attack) for s in cl.SIGMAS}
+    if dataset != "cifar10":
+        return {cl.LESS_ROBUST.id + f"-{dataset}": measure(per_sigma(cl.ATTACK))}
+    return {cl.LESS_ROBUST.id: measure(per_sigma(cl.ATTACK)),
+            cl.LESS_ROBUST_WEAK.id: measure(per_sigma(cl.WEAK_ATTACK)),
+            cl.LESS_ROBUST_NOISE.id: measure({f"{cl.setting(s)}, test {k}": (s, k)
+                                              for s in cl.SIGMAS for k in cl.TEST_NOISE})}
+
+
+def shift_measurements(g: dict, dataset: str = "cifar10") -> dict[str, Measurement]:
+    """Random shifts without noise against none: the divergence, and the free net's accuracy gap (Ott)."""
+    suffix = "" if dataset == "cifar10" else f"-{dataset}"
+    base = _plain(g, dataset, 0.0)
+    shifts = sorted(sh for (n, s, sh, init) in g if n == dataset and s == 0 and sh > 0 and init == "cnn")
+    gap, dist = {}, {}
+    checks = {cl.RUNS.name: {}, cl.CNN_PLATEAU.name: {}, cl.SCALE.name: {}}
+    for shift in shifts or [0]:
+        key = f"shift {shift}" if shift else "no shifted run"
+        a, b = _pairs(g.get((dataset, 0.0, shift, "cnn"), []), base) if shift else ([], [])
+        dist[key] = paired(_end_distance(a), _end_distance(b)) if a else NOT_RUN
+        gap[key] = paired(free_minus_cnn(a), free_minus_cnn(b)) if a else NOT_RUN
+        checks[cl.RUNS.name][key] = len(a)
+        checks[cl.CNN_PLATEAU.name][key] = min(_stopped(a), _stopped(b)) if a else math.nan
+        checks[cl.SCALE.name][key] = shift / SIDES[dataset]
+    return {cl.OTT_SHIFT.id + suffix: Measurement(gap, checks),
+            cl.SHIFT_LESS_DIVERGENCE.id + suffix: Measurement(dist, {k: v for k, v in checks.items()
+                                                                     if k != cl.SCALE.name})}
+
+
+def leak_measurements(demos: list[dict], dataset: str = "cifar10") -> dict[str, Measurement]:
+    """The leak demonstration: the plain 'validation' accuracy the study reported (CIFAR-10), and copied
+    against unseen images inside one model."""
+    runs, suffix = _demos(demos, dataset), "" if dataset == "cifar10" else f"-{dataset}"
+    classes = min((unseen_classes(d["demo"])[1] for d in runs), default=math.nan)
+    out = {cl.LEAK_COPIES.id + suffix: Measurement({"": leak_effect(demos, dataset) if runs else NOT_RUN},
+                                                   {cl.RUNS.name: len(runs), cl.ALL_CLASSES.name: classes})}
+    if not suffix:
+        plain = [d["leaky"]["val_acc"][-1].item() for d in runs]
+        copied = min((d["leaky"]["balanced copied"][-1].item() for d in runs), default=math.nan)
+        out[cl.LEAK_INFLATES.id] = Measurement({"": _seeds(plain)},
+                                               {cl.RUNS.name: len(runs), cl.MEMORISED_C.name: copied})
+    return out
+
+
+def measurements(g: dict, demos: list[dict]) -> dict[str, Measurement]:
+    """claim id -> Measurement for every registered claim that this machine can test (CIFAR-10, the study's
+    dataset; MNIST for the claims beyond it)."""
+    out = {}
+    for dataset in ("cifar10", "mnist"):
+        for part in (divergence_measurements, training_measurements, robustness_measurements, shift_measurements):
+            out.update(part(g, dataset))
+        out.update(leak_measurements(demos, dataset))
+    return out
+
+
+def scorecard(g: dict, demos: list[dict]) -> Scorecard:
+    """Every registered claim of the study (and of Ott's), graded by the book's one engine."""
+    return claims_scorecard(cl, measurements(g, demos))
 
 # --- the chapter's other pieces ------------------------------------------------------------------
 
@@ -343,24 +511,6 @@ def shift_table(g: dict) -> str:
     return "\n".join(lines)
 
 
-def shift_claims(g: dict) -> list[Claim]:
-    """Beyond the seed (its future work): translation augmentation and divergence, and Ott's gap."""
-    effects = shift_effects(g)
-    if not effects:
-        return []
-    return [
-        Claim("Beyond the seed: with random shifts the freed filters diverge less (ring-1 cosine distance, "
-              "shift minus none)", "its future work (a hypothesis, no number)",
-              "; ".join(f"{n} shift {s}: {d.text(1000, 2)} ×1e-3" for (n, s), (d, _) in effects.items()),
-              ordering(verdict(d, -1) for d, _ in effects.values())),
-        Claim("Beyond the seed: with random shifts the free net closes its gap to the CNN (change of free − CNN)",
-              "Ott: gap 2.4 points without augmentation, 4.3 with their best translations (CNN 77.41 at 30%, "
-              "free 73.15 at 20%)",
-              "; ".join(f"{n} shift {s}: {e.points()}" for (n, s), (_, e) in effects.items()),
-              ordering(verdict(e) for _, e in effects.values())),
-    ]
-
-
 def setting(chapter: Chapter, sizes: dict[str, dict[str, int]]) -> str:
     """One sentence: this run next to the seed's, every reduction named; sizes: dataset -> a run's
     "sizes" (train, val and test images)."""
@@ -395,7 +545,8 @@ def findings(g: dict, demos: list[dict]) -> str:
                                f"training images too (table above), but this copy cannot show what that does to "
                                f"accuracy: its {n} 'validation' images without a copy (shuffle seed "
                                f"{leak[0]['demo'].seed}) are of {k} of the 10 classes only, so 'copied against "
-                               f"unseen' compares different classes ({e.points()} after {epochs} epochs).")
+                               f"unseen' compares different classes ({e.points()} after {epochs} "
+                               f"epoch{'s' * (epochs != 1)}).")
             else:
                 bullets.append(f"**The leak** ({name}): after {epochs} epoch{'s' * (epochs != 1)} on the seed's split, its "
                                f"'validation' images that have a copy in training are classified "
