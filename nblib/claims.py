@@ -379,7 +379,10 @@ def registered_commits(path, claims) -> dict[str, str]:
     top = git("rev-parse", "--show-toplevel")
     if top.returncode:
         return {c.id: "" for c in claims}
-    rel = path.relative_to(top.stdout.strip()).as_posix()
+    root = top.stdout.strip()
+    rel = path.relative_to(root).as_posix()
+    def git(*args):  # from the top of the work tree, where `rel` is relative to
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=30)
     log = git("log", "--format=%h %cs", "--", rel).stdout.split("\n")
     history = [line for line in log if line.strip()][::-1]  # oldest first
     current = {c.id: c.fingerprint() for c in claims}

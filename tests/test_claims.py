@@ -173,7 +173,8 @@ def test_registered_commits_follow_each_claim(tmp_path):
     git("init", "-q")
     git("config", "user.email", "t@t")
     git("config", "user.name", "t")
-    path = tmp_path / "claims.py"
+    (tmp_path / "chapter").mkdir()
+    path = tmp_path / "chapter" / "claims.py"  # below the top of the work tree, as a chapter's registry is
     source = ("from nblib.claims import Claim, NotReported\n"
               "CLAIMS = (Claim(id='demo.a', words='{a}', where='w', setting='s', study_data='mnist',"
               " study=NotReported('x'), measure='m', data='mnist', scope='s', section='x'),\n"
