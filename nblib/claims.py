@@ -28,6 +28,7 @@ import math
 import re
 import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from nblib.effects import Effect
@@ -207,10 +208,10 @@ def runs_to_decide(e: Effect, target: float, limit: int = 100_000) -> int | None
     return n if n <= limit else None
 
 
-def _failed(claim: Claim, m: Measurement, setting: str) -> list[str]:
-    """The conditions that fail in `setting`, each with its measured value."""
+def _failed(claim: Claim, conditions, m: Measurement, setting: str) -> list[str]:
+    """Those of `conditions` that fail in `setting`, each with its measured value."""
     failed = []
-    for c in claim.conditions:
+    for c in conditions:
         if c.name not in m.checks:
             raise KeyError(f"{claim.id}: the report measured no value for condition {c.name!r}")
         value = m.checks[c.name]
@@ -244,12 +245,12 @@ def grade(claim: Claim, m: Measurement | None) -> Graded:
     if m is None or not m.effects:
         raise ValueError(f"{claim.id}: no measurement, and the registry gives no reason it cannot be tested")
     whole = [c for c in claim.conditions if not isinstance(m.checks.get(c.name), Mapping)]
-    failed_whole = _failed(dataclasses.replace(claim, conditions=tuple(whole)), m, "")
+    per_setting = [c for c in claim.conditions if c not in whole]
+    failed_whole = _failed(claim, whole, m, "")
     rows, notes = [], {}  # note text -> the settings it is about
     for setting, e in m.effects.items():
         s = claim.study.at(setting) if isinstance(claim.study, Reported) else None
-        failed = _failed(dataclasses.replace(claim, conditions=tuple(c for c in claim.conditions if c not in whole)),
-                         m, setting)
+        failed = _failed(claim, per_setting, m, setting)
         verdict = "not tested here" if failed or failed_whole else outcome(e, claim.direction, s, claim.threshold)
         rows.append((setting, verdict))
         if failed:
@@ -372,15 +373,14 @@ def markdown(rows, commits: Mapping[str, str] | None = None) -> str:
 def registered_commits(path, claims) -> dict[str, str]:
     """claim id -> '<short commit> <date>' of the last commit of the registry file `path` that changed
     the claim ('not committed' where the working file differs from the last commit; '' without git)."""
-    from pathlib import Path
     path = Path(path).resolve()
-    def git(*args):
-        return subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, timeout=30)
-    top = git("rev-parse", "--show-toplevel")
+    top = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"],
+                         capture_output=True, text=True, timeout=30)
     if top.returncode:
         return {c.id: "" for c in claims}
     root = top.stdout.strip()
     rel = path.relative_to(root).as_posix()
+
     def git(*args):  # from the top of the work tree, where `rel` is relative to
         return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=30)
     log = git("log", "--format=%h %cs", "--", rel).stdout.split("\n")
@@ -393,8 +393,7 @@ def registered_commits(path, claims) -> dict[str, str]:
         for cid, fp in snapshot.items():
             if seen.get(cid) != fp:
                 last[cid], seen[cid] = entry, fp
-    return {cid: (last[cid] if seen.get(cid) == fp else "not committed") if cid in last else "not committed"
-            for cid, fp in current.items()}
+    return {cid: last[cid] if seen.get(cid) == fp else "not committed" for cid, fp in current.items()}
 
 
 def _snapshot(source: str, name: str) -> dict[str, str]:
