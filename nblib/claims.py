@@ -30,6 +30,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from nblib.effects import Effect
 from nblib.stats import t_quantile
@@ -337,9 +338,10 @@ PAYLOAD = "nblib-scorecard"
 
 def payload(rows, commits: Mapping[str, str] | None = None) -> str:
     """The graded rows as an HTML comment holding JSON (invisible on the page, read by the dashboard)."""
+    late = set(rows.registered_after()) if isinstance(rows, Scorecard) else set()
     data = [{"id": r.claim.id, "verdict": r.verdict, "ours": r.ours, "why": r.why, "study": study_text(r.claim),
              "words": r.claim.words, "where": r.claim.where, "beyond": r.claim.beyond, "section": r.claim.section,
-             "fingerprint": r.claim.fingerprint(), "commit": (commits or {}).get(r.claim.id, "")} for r in rows]
+             "fingerprint": r.claim.fingerprint(), "commit": (commits or {}).get(r.claim.id, ""), "registered_after_run": r.claim.id in late} for r in rows]
     text = json.dumps(data).replace("--", "-\\u002d")  # never close the comment early
     return f"<!-- {PAYLOAD} {text} -->"
 
@@ -359,6 +361,7 @@ def _cell(text: str) -> str:
 def markdown(rows, commits: Mapping[str, str] | None = None) -> str:
     """A chapter's scorecard: one row per registered claim, then the hidden payload."""
     lines = ["| Claim (the study's words) | The study | Ours | Verdict | Registered |", "|---|---|---|---|---|"]
+    late = set(rows.registered_after()) if isinstance(rows, Scorecard) else set()
     for r in rows:
         c = r.claim
         claim = f"**{_cell(c.words)}** ({_cell(c.where)}; {_cell(c.setting)})" + \
@@ -366,13 +369,27 @@ def markdown(rows, commits: Mapping[str, str] | None = None) -> str:
         ours = f"{_cell(r.ours)} ({_cell(c.measure)}; {_cell(c.scope)})"
         verdict = f"**{r.verdict}**" + (f": {_cell(r.why)}" if r.why else "")
         lines.append(f"| {claim} | {_cell(study_text(c))} | {ours} | {verdict} | "
-                     f"{_cell((commits or {}).get(c.id, '') or 'not committed')} |")
+                     f"{_cell((commits or {}).get(c.id, '') or 'not committed')}"
+                     f"{' (after the runs)' if c.id in late else ''} |")
     return "\n".join(lines) + "\n\n" + payload(rows, commits)
 
 
 def registered_commits(path, claims) -> dict[str, str]:
     """claim id -> '<short commit> <date>' of the last commit of the registry file `path` that changed
     the claim ('not committed' where the working file differs from the last commit; '' without git)."""
+    return {cid: _parse(entry)[0] for cid, entry in _registrations(path, claims).items()}
+
+
+def _parse(entry: str) -> tuple[str, datetime | None]:
+    """'<short commit> <date> <ISO time>' -> ('<short commit> <date>', the time); anything else -> (it, None)."""
+    if entry.count(" ") != 2:
+        return entry, None
+    commit, date, time = entry.split()
+    return f"{commit} {date}", datetime.fromisoformat(time)
+
+
+def _registrations(path, claims) -> dict[str, str]:
+    """claim id -> '<short commit> <date> <ISO time>', 'not committed', or '' (no git)."""
     path = Path(path).resolve()
     top = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"],
                          capture_output=True, text=True, timeout=30)
@@ -383,7 +400,7 @@ def registered_commits(path, claims) -> dict[str, str]:
 
     def git(*args):  # from the top of the work tree, where `rel` is relative to
         return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=30)
-    log = git("log", "--format=%h %cs", "--", rel).stdout.split("\n")
+    log = git("log", "--format=%h %cs %cI", "--", rel).stdout.split("\n")
     history = [line for line in log if line.strip()][::-1]  # oldest first
     current = {c.id: c.fingerprint() for c in claims}
     last: dict[str, str] = {}
@@ -415,18 +432,54 @@ class Change:
 
 
 class Scorecard(list):
-    """A chapter's graded rows, with the commit in which each claim last changed."""
+    """A chapter's graded rows, with the commit in which each claim last changed and when, and (once
+    `set_trained` is called) when the earliest run that grades them was trained."""
 
-    def __init__(self, rows, commits: Mapping[str, str], changes=()):
+    def __init__(self, rows, commits: Mapping[str, str], changes=(), times: Mapping[str, datetime | None] = None):
         super().__init__(rows)
         self.commits, self.changes = dict(commits), tuple(changes)
+        self.times = dict(times or {})
+        self.trained: datetime | None = None
+
+    def set_trained(self, results) -> "Scorecard":
+        """Record when the earliest of `results` was trained (each result's `trained_at`, an ISO time)."""
+        times = [datetime.fromisoformat(r["trained_at"]) for r in results if isinstance(r, dict) and r.get("trained_at")]
+        self.trained = min((t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times), default=None)
+        return self
+
+    def registered_after(self) -> list[str]:
+        """The claims committed (or last changed) after the earliest run was trained, or not committed at all:
+        their verdicts were not fixed before the runs that grade them (none when the training time is unknown)."""
+        if self.trained is None:
+            return []
+        return [r.claim.id for r in self if not self.times.get(r.claim.id) or self.times[r.claim.id] > self.trained]
 
 
 def scorecard(registry, measurements: Mapping[str, Measurement]) -> Scorecard:
     """Every claim of a chapter's registry module (its CLAIMS, and CHANGES if any) graded by the engine."""
     claims = tuple(registry.CLAIMS)
-    return Scorecard(grade_all(claims, measurements), registered_commits(registry.__file__, claims),
-                     getattr(registry, "CHANGES", ()))
+    parsed = {cid: _parse(e) for cid, e in _registrations(registry.__file__, claims).items()}
+    return Scorecard(grade_all(claims, measurements), {cid: c for cid, (c, _) in parsed.items()},
+                     getattr(registry, "CHANGES", ()), {cid: t for cid, (_, t) in parsed.items()})
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def registration_markdown(card: Scorecard) -> str:
+    """One paragraph under a scorecard: whether every claim was committed before the runs that grade it."""
+    if card.trained is None:
+        return ("**Registration:** these results do not record when they were trained, so this page cannot say "
+                "whether its claims were committed before them.")
+    late = card.registered_after()
+    if not late:
+        last = max(t for t in card.times.values() if t)
+        return (f"**Registration:** all {len(card)} claims were committed before the runs that grade them were trained "
+                f"(the last change to a claim {_utc(last)}; the first run {_utc(card.trained)}).")
+    return (f"**Registered after the runs:** {len(late)} of {len(card)} claims were committed (or last changed) after "
+            f"the first run that grades them was trained ({_utc(card.trained)}), or are not committed; their verdicts "
+            "were not fixed in advance: " + ", ".join(f"`{cid}`" for cid in late) + ".")
 
 
 def changes_markdown(card: Scorecard) -> str:

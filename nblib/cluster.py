@@ -9,7 +9,10 @@ the notebook, which writes them to its cache as they arrive (workers need no sha
 filesystem; a worker that sees the cache folder also loads and stores there, so concurrent
 runs train nothing twice). A task that raises stops the chapter with its configuration and
 the worker's traceback, after the finished results are stored; a lost worker's task is run
-again elsewhere by Dask, and nothing half-written reaches the cache (writes are atomic).
+again elsewhere by Dask, and nothing half-written reaches the cache (writes are atomic). Every
+result records where it ran (`ran_on`) and when its training finished (`trained_at`, UTC; for an
+entry stored before results recorded it, the time its cache file was written), so that a
+scorecard can say whether its claims were registered before the runs that grade them.
 
 The numbers do not depend on where a run ran: every run goes through `execute`, which runs
 one task at a time per process and, on the CPU, with the notebook's number of threads (the
@@ -26,6 +29,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 
 import torch
 from tqdm.auto import tqdm
@@ -143,10 +147,12 @@ def execute(fn: Callable, config, device: str, *, threads: int | None = None, pr
         try:
             result = to_cpu(fn(config, target, progress=progress))
             where = f"{describe_device(target)} on {platform.node()}"
+            finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
         finally:
             torch.set_num_threads(saved_threads)
     if isinstance(result, dict):
         result["ran_on"] = where
+        result["trained_at"] = finished
     if shared is not None:
         shared.keep(task_name(fn), cache_key, result)
     return result
@@ -257,6 +263,10 @@ class Runner:
         keys = [run_key(fn, c, device_type, data, code) for c in configs]
         name = task_name(fn)
         results = [cache.load(name, key) for key in keys]
+        for result, key in zip(results, keys):  # stored before results recorded it: when the entry was written
+            if isinstance(result, dict) and "trained_at" not in result:
+                written = cache.path(name, key).stat().st_mtime
+                result["trained_at"] = datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds")
         missing = [i for i, r in enumerate(results) if r is None]
         with tqdm(total=len(configs), initial=len(configs) - len(missing), desc=desc) as bar:
             if self.client is None:

@@ -11,7 +11,7 @@ import re
 
 import torch
 
-from nblib.params import ParameterError
+from nblib.errors import ParameterError
 
 DEVICE_HELP = "'auto' (CUDA when available, else the CPU), 'cpu', 'cuda' or 'cuda:N'"
 

@@ -31,6 +31,8 @@
 # and likewise a deep family D-CONV, D-LOCAL, D-FC. We apply beta-LASSO to the weight
 # matrices only, as the paper's algorithm is written; biases and BatchNorm parameters take
 # the same plain gradient step with no L1 term and no threshold.
+#
+# **This chapter's verdicts:** {glue:md}`beta_lasso_counts` ([all verdicts](verdicts.md))
 
 # %% tags=["parameters"]
 datasets: list = ["mnist", "cifar10"]  # mnist, cifar10 (offline here); cifar100, svhn need internet
@@ -67,7 +69,8 @@ from nblib.chapters import beta_lasso as bl
 from nblib.chapters.beta_lasso import report
 from nblib.cluster import Runner
 from nblib.params import check_notebook
-from nblib.scorecard import markdown_table
+from nblib.claims import changes_markdown, registration_markdown
+from nblib.scorecard import counts_text, markdown_table
 from nblib.widgets import figure_slider
 
 chapter = check_notebook(bl.Chapter, globals())  # unknown names, types, ranges, conflicts
@@ -113,8 +116,9 @@ display(Markdown(report.param_table(chapter.alpha)))
 # small); a small sweep of the multiple, with S-FC SGD, S-CONV and S-LOCAL trained for as
 # many epochs as references.
 #
-# **The verdict rule, fixed before the runs published here were made** (the code grades it;
-# no verdict is typed):
+# **The verdict rule**, registered with the chapter's claims (`nblib/chapters/beta_lasso/claims.py`)
+# and graded by the book's engine; it was changed after earlier results were seen, and the
+# scorecard says what changed and what the earlier versions found:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -166,6 +170,7 @@ for dataset in chapter.datasets:
     display(Markdown(f"**{dataset}**\n\n" + report.settings_table(results, chapter, dataset)))
 
 # %% [markdown]
+# (beta_lasso-accuracy)=
 # ## Accuracy and sparsity
 #
 # Final-epoch balanced test accuracy, validation accuracy and non-zero weights, mean and 95%
@@ -181,6 +186,7 @@ for dataset in chapter.datasets:
         display(Markdown(f"**{dataset}, {name} ({epochs} epochs)**\n\n" + table))
 
 # %% [markdown]
+# (beta_lasso-locality)=
 # ## Locality
 #
 # Window mass of the live first-layer units at the final epoch, mean and 95% interval over
@@ -191,6 +197,7 @@ for dataset in chapter.datasets:
     display(Markdown(f"**{dataset}**\n\n" + report.locality_table(results, chapter, dataset)))
 
 # %% [markdown]
+# (beta_lasso-sparsity)=
 # Over training: the window mass and the share of layer-1 weights left, after every epoch
 # of every beta-LASSO run (one point per epoch), against the pull accumulated by that epoch
 # (1 = the initial bound), so that runs of different lengths and lambdas share an axis.
@@ -200,6 +207,7 @@ for dataset in chapter.datasets:
     display(report.training_figure(results, chapter, dataset))
 
 # %% [markdown]
+# (beta_lasso-filters)=
 # ## What the first layer learns
 #
 # Each image is one first-layer unit: the absolute weights it puts on every input pixel
@@ -224,15 +232,27 @@ featured_run = report.group(results, first, chapter.epochs)[featured][0]
 figure_slider(report.epoch_items(featured_run), "after epoch")
 
 # %% [markdown]
+# (beta_lasso-scorecard)=
 # ## Reproduction scorecard
 #
-# Every verdict below is computed by the book's one grading rule ({ref}`grading-rule`), the
-# locality rows by the rule stated above. The rule grades the sign of each comparison, not
-# its size: the sentences after the table give the sizes, to be read against S-LOCAL's
-# window mass of 1.
+# Every claim of the paper and of the students is registered in
+# `nblib/chapters/beta_lasso/claims.py` and graded by the book's one engine
+# ({ref}`grading-rule`), the locality rows with the rule stated above. The students' claims are
+# graded on CIFAR-10, their dataset, and only where our run matches their setting (the
+# conditions each row names); the MNIST rows are marked *beyond the study*. The sentences after
+# the table give the sizes, to be read against S-LOCAL's window mass of 1.
 
 # %%
-display(Markdown(markdown_table(report.scorecard(results, chapter))))
+card = report.scorecard(results, chapter).set_trained(results)
+glue("beta_lasso_counts", Markdown(counts_text(card)), display=False)
+display(Markdown(markdown_table(card)))
+if card.changes:
+    display(Markdown(changes_markdown(card)))
+display(Markdown(registration_markdown(card)))
+
+# %% [markdown]
+# ```{include} _flags/beta_lasso.md
+# ```
 
 # %% [markdown]
 # What the runs show, setting by setting (sentences generated from the numbers above):
@@ -244,6 +264,7 @@ display(Markdown(report.findings(results, chapter)))
 display(Markdown(report.scale_note(results, chapter)))
 
 # %% [markdown]
+# (beta_lasso-scale)=
 # ## Scale and provenance
 #
 # The paper ran alpha = 150 (S-FC: 256M parameters) for 400 and 4000 epochs with

@@ -219,6 +219,10 @@ if card.changes:
     display(Markdown(changes_markdown(card)))
 
 # %% [markdown]
+# ```{include} _flags/binary_tree.md
+# ```
+
+# %% [markdown]
 # ## Provenance
 #
 # Everything above comes from one run of the committed code with the parameters printed

@@ -173,6 +173,10 @@ display(Markdown(markdown_table(card)))
 if card.changes:
     display(Markdown(changes_markdown(card)))
 
+# %% [markdown]
+# ```{include} _flags/digit_pairs.md
+# ```
+
 # %%
 display(Markdown(report.findings(results, sweep, sizes)))
 

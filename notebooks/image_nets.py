@@ -188,6 +188,10 @@ display(Markdown(markdown_table(card)))
 if card.changes:
     display(Markdown(changes_markdown(card)))
 
+# %% [markdown]
+# ```{include} _flags/image_nets.md
+# ```
+
 # %%
 display(Markdown(report.findings(g)))
 

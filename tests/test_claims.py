@@ -255,11 +255,111 @@ def test_the_dashboard_counts_equal_the_published_scorecards():
 
 
 def test_the_committed_dashboard_is_generated_from_the_published_chapters():
-    assert (ROOT / "book" / "verdicts.md").read_text() == dashboard.render(dashboard.entries()), \
+    found = dashboard.entries()
+    assert (ROOT / "book" / "verdicts.md").read_text() == dashboard.render(found), \
         "book/verdicts.md is stale: run `python -m nblib.chapters.dashboard`"
+    for chapter in CHAPTERS:
+        assert dashboard.flag_path(chapter).read_text() == dashboard.flags(found, chapter), \
+            f"book/_flags/{chapter}.md is stale: run `python -m nblib.chapters.dashboard`"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_shows_its_build_time_flags_under_its_scorecard(chapter):
+    import nbformat
+    for path in (ROOT / "notebooks" / f"{chapter}.ipynb", ROOT / "book" / f"{chapter}.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        at = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "markdown_table(card)" in c.source)
+        assert cells[at + 1].cell_type == "markdown" and f"{{include}} _flags/{chapter}.md" in cells[at + 1].source
+
+
+def test_a_chapters_flags_name_its_stale_pending_and_late_claims():
+    entry = lambda cid, verdict="reproduced", flag="": {"chapter": "demo", "id": cid, "verdict": verdict, "flag": flag}
+    assert dashboard.flags([entry("demo.a"), entry("other.b", flag=dashboard.CHANGED)], "demo").startswith("Checked")
+    text = dashboard.flags([entry("demo.a", flag=dashboard.CHANGED), entry("demo.b", dashboard.PENDING),
+                            entry("demo.c", flag=dashboard.LATE), entry("demo.d"),
+                            entry("demo.e", flag="no longer registered: rerun the chapter")], "demo")
+    assert "`demo.a`, `demo.e`: the registry no longer holds" in text and "not graded here yet:** `demo.b`." in text
+    assert "trained:** `demo.c`." in text and "demo.d" not in text and "Checked" not in text
 
 
 def test_the_studies_page_states_every_outcome():
     text = " ".join((ROOT / "book" / "studies.md").read_text().split())
     for name, rule in OUTCOME_RULES.items():
         assert f"**{name}**: {rule}" in text
+
+
+# --- registration before the runs -----------------------------------------------------------------
+
+def test_claims_committed_after_the_first_run_are_flagged_on_the_page_and_in_the_payload():
+    from datetime import datetime, timezone
+    from nblib.claims import Scorecard, registration_markdown
+    t = lambda day: datetime(2026, 12, day, 12, tzinfo=timezone.utc)
+    rows = [grade(claim(id=f"demo.{n}"), Measurement({"": Effect(2.0, 1.0, 5)})) for n in ("early", "late", "loose")]
+    card = Scorecard(rows, {"demo.early": "aaa 2026-12-01", "demo.late": "bbb 2026-12-05", "demo.loose": "not committed"},
+                     times={"demo.early": t(1), "demo.late": t(5), "demo.loose": None})
+    assert card.registered_after() == [] and "do not record" in registration_markdown(card)  # no training time
+    runs = [{"trained_at": t(3).isoformat()}, {"trained_at": "2026-12-04T00:00:00+00:00"}, {"no time": 1}]
+    assert card.set_trained(runs).trained == t(3)  # the earliest run
+    assert card.registered_after() == ["demo.late", "demo.loose"]
+    text = registration_markdown(card)
+    assert "2 of 3 claims" in text and "`demo.late`" in text and "`demo.early`" not in text
+    table = markdown(card, card.commits)
+    assert table.count("(after the runs)") == 2
+    assert {r["id"]: r["registered_after_run"] for r in read_payloads(table)} == \
+        {"demo.early": False, "demo.late": True, "demo.loose": True}
+    card.set_trained([{"trained_at": t(6).isoformat()}])
+    assert card.registered_after() == ["demo.loose"]
+    on_time = Scorecard(rows[:1], {"demo.early": "aaa"}, times={"demo.early": t(1)}).set_trained(runs)
+    assert registration_markdown(on_time).startswith("**Registration:** all 1 claims were committed before")
+
+
+def test_registration_times_come_from_the_commit_that_last_changed_the_claim(tmp_path):
+    from nblib.claims import scorecard as grade_registry
+    import types
+    def git(*args):
+        return subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True, text=True).stdout
+    git("init", "-q")
+    git("config", "user.email", "t@t")
+    git("config", "user.name", "t")
+    path = tmp_path / "claims.py"
+    path.write_text("from nblib.claims import Claim, NotReported\n"
+                    "CLAIMS = (Claim(id='demo.a', words='a', where='w', setting='s', study_data='mnist',"
+                    " study=NotReported('x'), measure='m', data='mnist', scope='s', section='x'),)\n")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    module = types.ModuleType("claims")
+    module.__file__ = str(path)
+    exec(path.read_text(), module.__dict__)
+    card = grade_registry(module, {"demo.a": Measurement({"": Effect(1.0, 0.5, 3)})})
+    when = git("log", "-1", "--format=%cI").strip()
+    assert card.times["demo.a"].isoformat() == datetime_iso(when)
+    assert card.commits["demo.a"] == git("log", "-1", "--format=%h %cs").strip()
+
+
+def datetime_iso(text: str) -> str:
+    from datetime import datetime
+    return datetime.fromisoformat(text).isoformat()
+
+
+def test_the_dashboard_flags_a_claim_registered_after_its_published_run(tmp_path):
+    import json
+    import shutil
+    for chapter in CHAPTERS:
+        shutil.copy(ROOT / "book" / f"{chapter}.ipynb", tmp_path)
+    path = tmp_path / "digit_pairs.ipynb"
+    nb = json.loads(path.read_text())
+    first = None
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown")
+            if text and "nblib-scorecard" in "".join(text):
+                text = "".join(text)
+                rows = read_payloads(text)
+                first = rows[0]["id"]
+                rows[0]["registered_after_run"] = True
+                out["data"]["text/markdown"] = text[:text.index("<!-- nblib-scorecard")] + \
+                    f"<!-- nblib-scorecard {json.dumps(rows)} -->"
+    path.write_text(json.dumps(nb))
+    flags = {e["id"]: e["flag"] for e in dashboard.entries(tmp_path)}
+    assert first and flags[first] == "registered after the published run was trained"
+    assert sum(f == "registered after the published run was trained" for f in flags.values()) == 1

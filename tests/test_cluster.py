@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import cloudpickle
@@ -46,7 +47,7 @@ def same(a, b) -> bool:
     if isinstance(a, torch.Tensor):
         return torch.equal(a, b)
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a if k not in ("seconds", "ran_on"))
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a if k not in ("seconds", "ran_on", "trained_at"))
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     return a == b
@@ -122,6 +123,23 @@ def test_cached_runs_are_not_submitted(runner, tmp_path, monkeypatch):
     both = runner.map(bt.train, bt.cells(sweep), cache)
     assert [c.n_train for c in submitted] == [128]
     assert same(both[0], first[0]) and both[0]["ran_on"] == first[0]["ran_on"]
+    assert both[0]["trained_at"] == first[0]["trained_at"]  # a cached result keeps when it was trained
+
+
+def test_every_result_says_when_it_was_trained(tmp_path):
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    cache = ResultCache(tmp_path / "cache")
+    jobs = [Job(v, str(tmp_path / "log")) for v in (2, 3)]
+    (fresh,) = Runner("cpu").map(square, jobs[:1], cache)
+    assert before <= datetime.fromisoformat(fresh["trained_at"]) <= datetime.now(timezone.utc)
+    # an entry stored without the time (by an older nblib) is dated by when its file was written
+    key = nbcluster.run_key(square, jobs[1], "cpu")
+    cache.save(nbcluster.task_name(square), key, {"square": torch.tensor(9)})
+    os.utime(cache.path(nbcluster.task_name(square), key), (1_700_000_000, 1_700_000_000))
+    again, old = Runner("cpu").map(square, jobs, cache)
+    assert again["trained_at"] == fresh["trained_at"]
+    assert datetime.fromisoformat(old["trained_at"]) == datetime.fromtimestamp(1_700_000_000, timezone.utc)
+    assert started(tmp_path / "log") == [(2, os.getpid())]  # nothing was trained twice
 
 
 # --- failures --------------------------------------------------------------------------------

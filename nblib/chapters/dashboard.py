@@ -3,7 +3,9 @@
 Generated from the published chapters (`book/<chapter>.ipynb`: the payload each scorecard carries)
 and the registries (`nblib/chapters/<chapter>/claims.py`), never typed: `python -m nblib.chapters.dashboard`
 writes `book/verdicts.md` (the book build runs it first). A registered claim that its published
-chapter has not graded yet, or one changed since the published run, is flagged.
+chapter has not graded yet, one changed since the published run, or one registered after the run
+was trained is flagged, here and in the chapter itself: each chapter's scorecard includes the note
+`book/_flags/<chapter>.md` written at the same time.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ CHAPTERS = {
     "needle": (5, "Releasing a CNN"),
 }
 PENDING = "not graded by the published chapter yet"
+CHANGED = "the claim changed after the published run: rerun the chapter"
+LATE = "registered after the published run was trained"
 
 
 def registry(chapter: str) -> tuple:
@@ -55,8 +59,9 @@ def entries(book: Path | None = None) -> list[dict]:
         graded = {r["id"]: r for r in rows}
         for claim in registry(chapter):
             row = graded.pop(claim.id, None)
-            flag = "" if row is None or row["fingerprint"] == claim.fingerprint() else \
-                "the claim changed after the published run: rerun the chapter"
+            flag = "" if row is None or row["fingerprint"] == claim.fingerprint() else CHANGED
+            if row and row.get("registered_after_run") and not flag:
+                flag = LATE
             found.append({"chapter": chapter, "study": study, "title": title, "id": claim.id, "words": claim.words,
                           "where": claim.where, "beyond": claim.beyond,
                           "link": claim.section if claim.section in labels else "",
@@ -111,11 +116,43 @@ def render(found: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def flags(found: list[dict], chapter: str) -> str:
+    """The note a chapter's scorecard includes at build time: its claims changed in the registry since the
+    published run (or no longer registered, or not graded by it yet), and those registered after its runs."""
+    mine = [e for e in found if e["chapter"] == chapter]
+    stale = [e["id"] for e in mine if e["flag"] == CHANGED or e["flag"].startswith("no longer")]
+    pending = [e["id"] for e in mine if e["verdict"] == PENDING]
+    late = [e["id"] for e in mine if e["flag"] == LATE]
+    ids = lambda xs: ", ".join(f"`{x}`" for x in xs)
+    lines = []
+    if stale:
+        lines.append(f"**Changed since this chapter was run:** {ids(stale)}: the registry no longer holds these claims "
+                     "as this run graded them, so their rows above are stale until the chapter is rerun.")
+    if pending:
+        lines.append(f"**Registered since this chapter was run, not graded here yet:** {ids(pending)}.")
+    if late:
+        lines.append(f"**Registered after this chapter's runs were trained:** {ids(late)}.")
+    if not lines:
+        lines.append("Checked when this book was built: every claim above is graded as it stands in the registry today.")
+    return "\n\n".join(lines) + "\n"
+
+
+def flag_path(chapter: str, book: Path | None = None) -> Path:
+    """Where a chapter's build-time note lives (its scorecard cell includes `_flags/<chapter>.md`)."""
+    return (book or ROOT / "book") / "_flags" / f"{chapter}.md"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else ROOT / "book" / "verdicts.md"
-    out.write_text(render(entries()))
+    found = entries()
+    out.write_text(render(found))
     print(f"wrote {out}")
+    for chapter in CHAPTERS:
+        path = flag_path(chapter)
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(flags(found, chapter))
+    print(f"wrote {flag_path('').parent}/<chapter>.md")
     return 0
 
 
