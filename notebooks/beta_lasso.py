@@ -30,7 +30,11 @@
 # connectivity without weight sharing) and **S-FC** ($3s^2 \to \alpha s^2/4 \to 24\alpha \to c$),
 # and likewise a deep family D-CONV, D-LOCAL, D-FC. We apply beta-LASSO to the weight
 # matrices only, as the paper's algorithm is written; biases and BatchNorm parameters take
-# the same plain gradient step with no L1 term and no threshold.
+# the same plain gradient step with no L1 term and no threshold. Two deviations from the
+# students' code, on purpose: their optimiser applied the L1 term and the threshold to every
+# parameter (biases and BatchNorm too), and they trained with a binary cross-entropy on
+# one-hot targets (`BCEWithLogitsLoss`, a bug for a 10-class problem); we use softmax
+# cross-entropy. The effect of their loss is not measured here, and the scorecard says so.
 #
 # **This chapter's verdicts:** {glue:md}`beta_lasso_counts` ([all verdicts](verdicts.md))
 
@@ -114,7 +118,12 @@ display(Markdown(report.param_table(chapter.alpha)))
 # the initial bound, while the threshold beta × lambda stays fixed well below the bound (so
 # it zeroes weights that training has brought near zero, not weights that merely started
 # small); a small sweep of the multiple, with S-FC SGD, S-CONV and S-LOCAL trained for as
-# many epochs as references.
+# many epochs as references. Its lambdas are far above the paper's (at most 2e-5); what it
+# matches is the pull. On all of CIFAR-10 (98 steps of 512 per epoch, cosine from 0.1, so
+# Σ lr_t ≈ 0.05 per step), lambda = 2e-5 pulls by about 2.2 times the first layer's initial
+# bound 1/sqrt(3072) over 400 epochs and 22 times over 4,000: the pull setting's range, not
+# the students' setting's on this much smaller CIFAR-10 copy (the settings table under
+# "Training" gives each run's pull).
 #
 # **The verdict rule**, registered with the chapter's claims (`nblib/chapters/beta_lasso/claims.py`)
 # and graded by the book's engine; it was changed after earlier results were seen, and the

@@ -27,10 +27,8 @@
 # validation images into training. This chapter shows that the seed's split duplicates most
 # "validation" images into training; whether that is what produced the 95.8% needs a net
 # trained long enough to memorise its training images, which the short demonstration here is
-# not (the scorecard says so). It then redoes the study on a clean split, over several seeds
+# not. It then redoes the study on a clean split, over several seeds
 # with 95% intervals, at the scale this machine allows.
-#
-# **This chapter's verdicts:** {glue:md}`weight_divergence_counts` ([all verdicts](verdicts.md))
 
 # %% tags=["parameters"]
 datasets: list = ["cifar10"]  # "cifar10" (the seed's; the partial offline copy here) and/or "mnist"
@@ -63,8 +61,7 @@ from nblib.chapters.weight_divergence import report
 from nblib.cluster import Runner
 from nblib.machine import describe
 from nblib.params import check_notebook
-from nblib.claims import changes_markdown, registration_markdown
-from nblib.scorecard import counts_text, markdown_table
+from nblib.scorecard import markdown_table
 from nblib.widgets import figure_slider
 
 chapter = check_notebook(wd.Chapter, globals())  # unknown names, types, ranges, rings that do not fit
@@ -208,9 +205,8 @@ figure_slider(report.distance_items(g), "setting")
 # Class-balanced test accuracy under FGSM (one signed-gradient step of L∞ size ε on inputs in
 # [0, 1], clipped back to [0, 1], `nblib.attacks.fgsm`) and under Gaussian noise of standard deviation σ added to the
 # test images, for the CNN continued and the free net, paired by seed. The seed's budget is
-# ε = 0.03; where a net's accuracy under an attack falls to chance (10%) or below, the
-# comparison there has no power, so the scorecard also grades ε = 0.01 and test noise, and
-# refuses any setting where a net is not above chance:
+# ε = 0.03; where a net's accuracy under an attack falls to chance (10%) or below, a
+# comparison of the two nets there has no power:
 
 # %%
 display(Markdown(report.robustness_table(g)))
@@ -231,23 +227,14 @@ display(Markdown(report.robustness_table(g)))
 display(Markdown(report.shift_table(g)))
 
 # %% [markdown]
-# (weight_divergence-scorecard)=
 # ## Reproduction scorecard
 #
-# Every claim of the study (and of Ott et al. as the study summarises them) is registered in
-# `nblib/chapters/weight_divergence/claims.py` and graded by the book's one engine
-# ({ref}`grading-rule`), on differences paired by seed (the free net and the CNN continued of
-# one seed start from the same CNN). The study's claims are graded on CIFAR-10, its dataset;
-# the MNIST rows are marked *beyond the study*. The study's numbers come from its leaky split;
-# Ott's from the full CIFAR-10.
+# Every verdict below is computed by the book's one grading rule ({ref}`grading-rule`), on
+# differences paired by seed (the free net and the CNN continued of one seed start from the
+# same CNN). The seed's numbers come from its leaky split; Ott's from the full CIFAR-10.
 
 # %%
-card = report.scorecard(g, demos).set_trained(results + demos)
-glue("weight_divergence_counts", Markdown(counts_text(card)), display=False)
-display(Markdown(markdown_table(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
-display(Markdown(registration_markdown(card)))
+display(Markdown(markdown_table(report.scorecard(g, demos))))
 
 # %% [markdown]
 # ```{include} _flags/weight_divergence.md
