@@ -268,12 +268,13 @@ def test_every_chapter_shows_its_build_time_flags_under_its_scorecard(chapter):
     import nbformat
     for path in (ROOT / "notebooks" / f"{chapter}.ipynb", ROOT / "book" / f"{chapter}.ipynb"):
         cells = nbformat.read(path, as_version=4).cells
-        at = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "markdown_table(card)" in c.source)
+        at = next(i for i, c in enumerate(cells) if c.cell_type == "code" and "markdown_table(" in c.source)
         assert cells[at + 1].cell_type == "markdown" and f"{{include}} _flags/{chapter}.md" in cells[at + 1].source
 
 
 def test_a_chapters_flags_name_its_stale_pending_and_late_claims():
-    entry = lambda cid, verdict="reproduced", flag="": {"chapter": "demo", "id": cid, "verdict": verdict, "flag": flag}
+    entry = lambda cid, verdict="reproduced", flag="": {"chapter": cid.split(".")[0], "id": cid, "verdict": verdict,
+                                                        "flag": flag}
     assert dashboard.flags([entry("demo.a"), entry("other.b", flag=dashboard.CHANGED)], "demo").startswith("Checked")
     text = dashboard.flags([entry("demo.a", flag=dashboard.CHANGED), entry("demo.b", dashboard.PENDING),
                             entry("demo.c", flag=dashboard.LATE), entry("demo.d"),
