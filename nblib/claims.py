@@ -452,7 +452,8 @@ class Scorecard(list):
         their verdicts were not fixed before the runs that grade them (none when the training time is unknown)."""
         if self.trained is None:
             return []
-        return [r.claim.id for r in self if not self.times.get(r.claim.id) or self.times[r.claim.id] > self.trained]
+        known = [r.claim.id for r in self if self.commits.get(r.claim.id)]  # '' = no git history here: unknown
+        return [cid for cid in known if not self.times.get(cid) or self.times[cid] > self.trained]
 
 
 def scorecard(registry, measurements: Mapping[str, Measurement]) -> Scorecard:
@@ -472,6 +473,9 @@ def registration_markdown(card: Scorecard) -> str:
     if card.trained is None:
         return ("**Registration:** these results do not record when they were trained, so this page cannot say "
                 "whether its claims were committed before them.")
+    if not any(card.commits.values()):
+        return ("**Registration:** this copy has no git history, so this page cannot say whether its claims were "
+                "committed before the runs that grade them.")
     late = card.registered_after()
     if not late:
         last = max(t for t in card.times.values() if t)

@@ -312,6 +312,8 @@ def test_claims_committed_after_the_first_run_are_flagged_on_the_page_and_in_the
     assert card.registered_after() == ["demo.loose"]
     on_time = Scorecard(rows[:1], {"demo.early": "aaa"}, times={"demo.early": t(1)}).set_trained(runs)
     assert registration_markdown(on_time).startswith("**Registration:** all 1 claims were committed before")
+    no_git = Scorecard(rows, {r.claim.id: "" for r in rows}, times={}).set_trained(runs)
+    assert no_git.registered_after() == [] and "no git history" in registration_markdown(no_git)
 
 
 def test_registration_times_come_from_the_commit_that_last_changed_the_claim(tmp_path):
