@@ -207,7 +207,9 @@ for dataset in chapter.datasets:
 
 # %% [markdown]
 # (beta_lasso-sparsity)=
-# Over training: the window mass and the share of layer-1 weights left, after every epoch
+# ### Over training
+#
+# The window mass and the share of layer-1 weights left, after every epoch
 # of every beta-LASSO run (one point per epoch), against the pull accumulated by that epoch
 # (1 = the initial bound), so that runs of different lengths and lambdas share an axis.
 
