@@ -16,7 +16,7 @@
 # # beta-LASSO: learning convolutions from scratch
 #
 # *Study 2: B. Neyshabur, "Towards learning convolutions from scratch" (NeurIPS 2020), and a
-# student reproduction (EPFL).* A fully connected net can represent a convolution, but it is
+# student reproduction (EPFL)* {cite}`neyshabur2020,najafi_students`. A fully connected net can represent a convolution, but it is
 # not built to find one. Can it learn local, conv-like filters if training is pushed towards
 # few parameters? The paper's tool is **beta-LASSO**, a subgradient LASSO step followed by a
 # hard threshold:

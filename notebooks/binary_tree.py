@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Learning sharing vs learning locality: the binary tree
 #
-# *Study 1 (M. Zhang, MIT 6.860, 2021).*
+# *Study 1 (M. Zhang, MIT 6.860, 2021)* {cite}`zhang2021`.
 #
 # **This chapter's verdicts:** {glue:md}`binary_tree_counts` ([all verdicts](verdicts.md))
 #

@@ -15,7 +15,8 @@
 # %% [markdown]
 # # Weight sharing and an auxiliary loss on MNIST digit pairs
 #
-# *Study 4: T. Albergoni, M. Y. Feo, Q. Bouvet, EE-559 Deep Learning mini-project (EPFL, 2019).*
+# *Study 4: T. Albergoni, M. Y. Feo, Q. Bouvet, EE-559 Deep Learning mini-project (EPFL, 2019)*
+# {cite}`albergoni2019`.
 # Two 14×14 MNIST digits come in; the answer is whether the first is less than or equal to
 # the second. Each model has two *pipes* (image → 10 digit logits) and a *classifier*
 # (the 20 logits → 2). Two techniques are switched on and off: **weight sharing** (WS: one

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Sharing vs locality on real images: MNIST and CIFAR-10, with FGSM
 #
-# *Study 1 (M. Zhang, MIT 6.860, 2021), second half.* The {doc}`binary tree <binary_tree>`
+# *Study 1 (M. Zhang, MIT 6.860, 2021), second half* {cite}`zhang2021`. The {doc}`binary tree <binary_tree>`
 # asked which of a convolution's two assumptions, **locality** and **weight sharing**, is harder
 # to learn on a task built to have both. This chapter asks the same on images. LeNet-5 has two
 # feature stages (a 5×5 convolution, ReLU, a 2×2 max-pool; 6 then 16 channels) and three dense

@@ -16,7 +16,8 @@
 # # Finding the needle in the haystack: releasing a CNN into its fully connected twin
 #
 # *Study 5: S. d'Ascoli, L. Sagun, J. Bruna, G. Biroli, "Finding the Needle in the Haystack
-# with Convolutions: on the benefits of architectural bias", NeurIPS 2019 (poster).*
+# with Convolutions: on the benefits of architectural bias", NeurIPS 2019 (poster)*
+# {cite}`dascoli2019`.
 # Every convolution is a linear map, so a CNN can be written exactly as a fully connected net
 # whose matrices are sparse and repeat the same few numbers: its **eFCN**. Train a CNN for
 # t_w epochs, switch to its eFCN (the same function, to float rounding) and keep training with

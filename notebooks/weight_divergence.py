@@ -15,9 +15,9 @@
 # %% [markdown]
 # # Freeing a converged CNN of weight sharing: do its filters drift apart?
 #
-# *Study 3: a student study of weight divergence (Rao, Kriplani, Musco), building on S. Ott,
-# E. Linstead, J. LaHaye, P. Baldi, "Learning in the machine: to share or not to share?",
-# Neural Networks 2020.* A convolution applies one filter at every position. Give every
+# *Study 3: a student study of weight divergence (Rao, Kriplani, Musco), building on J. Ott,
+# E. Linstead, N. LaHaye, P. Baldi, "Learning in the machine: to share or not to share?",
+# Neural Networks 2020* {cite}`rao_weight_divergence,ott2020`. A convolution applies one filter at every position. Give every
 # position its own copy of that filter (a **locally connected**, or "free", layer) and the net
 # computes exactly the same function, but each copy can now be trained on its own. Train a CNN
 # until its validation loss stops improving, free it, and keep training: do the copies drift
