@@ -57,9 +57,11 @@ def visible_image_hash(box):
                                               ("weight_divergence", 2), ("image_nets", 2)])
 def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requests, failed = [], []
+    requests, failed, errors = [], [], []
     page.on("request", lambda r: requests.append(r.url))
     page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
     page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
     boxes = page.locator(".widget-vbox:has(.widget-slider)")
@@ -82,6 +84,7 @@ def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sli
     foreign = [u for u in requests if urlparse(u).scheme in ("http", "https") and urlparse(u).netloc != own]
     assert foreign == [], f"requests to other hosts: {foreign}"
     assert [u for u in failed if not u.endswith("favicon.ico")] == []
+    assert errors == [], f"errors in the page's console: {errors}"
     page.close()
 
 

@@ -11,3 +11,18 @@
     },
   });
 })();
+
+// The widget manager typesets labels with the MathJax 2 API (MathJax.Hub.Queue); the book loads
+// MathJax 3, which has no Hub, so every slider change threw. Give it the MathJax 3 equivalent
+// once the page (and MathJax) has loaded. The vendored file stays as published.
+window.addEventListener("load", function () {
+  var mj = window.MathJax;
+  if (mj && !mj.Hub && typeof mj.typesetPromise === "function") {
+    mj.Hub = {
+      Queue: function (job) {
+        var element = Array.isArray(job) ? job[2] : undefined;
+        return mj.typesetPromise(element ? [element] : undefined).catch(function () {});
+      },
+    };
+  }
+});
