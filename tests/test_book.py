@@ -16,11 +16,12 @@ def test_the_contents_follow_the_studies_with_the_verdicts_first():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
     chapters = [f"book/{c}" for c in dashboard.CHAPTERS]  # in the studies' order (1, 1, 2, 3, 4, 5)
-    assert files == ["book/verdicts", "book/studies", *chapters, "book/references"]
+    assert files == ["book/verdicts", "book/studies", *chapters, "book/glossary", "book/references"]
     studies = [s for s, _ in dashboard.CHAPTERS.values()]
     assert studies == sorted(studies)
     captions = [part["caption"] for part in toc["parts"]]
     assert [c.split(":")[0] for c in captions[1:-1]] == [f"Study {n}" for n in sorted(set(studies))]
+    assert captions[0] == "Verdicts" and captions[-1] == "Back matter"
 
 def test_every_chapter_cites_its_study_at_the_top_from_the_bibliography():
     keys = bib_keys()
