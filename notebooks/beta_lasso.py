@@ -58,7 +58,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -85,7 +85,7 @@ chapter
 # Parameter counts on 32×32 colour images with 10 classes, at this run's alpha and at the
 # paper's alpha = 150 (the paper's Table 4 gives 138M, 147M and 256M):
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 display(Markdown(report.param_table(chapter.alpha)))
 
@@ -129,7 +129,7 @@ display(Markdown(report.param_table(chapter.alpha)))
 # `CHANGES`) records both, with what the earlier versions found. The rule this run used (the code
 # grades it; no verdict is typed):
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 print(report.LOCALITY_RULE)
 
@@ -142,17 +142,17 @@ print(report.LOCALITY_RULE)
 # test accuracy is averaged over classes (the offline CIFAR-10 test set is not balanced).
 # Every run is cached: an interrupted chapter resumes. This execution:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.protocol(chapter)))
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 runner.data(chapter.datasets)  # every dataset found where the runs read it, before the pull runs are sized
 configs = [c for d in chapter.datasets for s in range(chapter.seeds) for c in chapter.runs(d, s)]
 results = runner.map(bl.train, configs, cache)
 wall_seconds = time.perf_counter() - start
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     print(f"{dataset}: {next(r['note'] for r in results if r['config'].dataset == dataset)}")
 
@@ -160,7 +160,7 @@ for dataset in chapter.datasets:
 # Bookkeeping: every non-zero count is at most its layer's size, SGD leaves every weight
 # non-zero, and S-LOCAL's units have window mass 1 (the measure finds a kernel where there is one).
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 for dataset in chapter.datasets:
     runs = [r for r in results if r["config"].dataset == dataset and r["config"].model == "s-fc"]
@@ -174,7 +174,7 @@ for dataset in chapter.datasets:
 # %% [markdown]
 # The two settings' L1 strength, threshold and pull, against the initial bound:
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     display(Markdown(f"**{dataset}**\n\n" + report.settings_table(results, chapter, dataset)))
 
@@ -188,7 +188,7 @@ for dataset in chapter.datasets:
 # here is partial (its size is printed above), so compare the differences between rows, not
 # the levels.
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     for name, epochs, _ in report.settings(chapter):
         table = report.accuracy_table(results, dataset, epochs, students=name == "students' setting")
@@ -201,7 +201,7 @@ for dataset in chapter.datasets:
 # Window mass of the live first-layer units at the final epoch, mean and 95% interval over
 # seeds, with the two baselines:
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     display(Markdown(f"**{dataset}**\n\n" + report.locality_table(results, chapter, dataset)))
 
@@ -213,7 +213,7 @@ for dataset in chapter.datasets:
 # of every beta-LASSO run (one point per epoch), against the pull accumulated by that epoch
 # (1 = the initial bound), so that runs of different lengths and lambdas share an axis.
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     display(report.training_figure(results, chapter, dataset))
 
@@ -226,7 +226,7 @@ for dataset in chapter.datasets:
 # (a fixed generator), not picked for looks. A convolution's unit would be a 9×9 blob;
 # S-LOCAL's are that by construction. One slider per dataset chooses the run (seed 0).
 
-# %%
+# %% tags=["hide-input"]
 for dataset in chapter.datasets:
     display(Markdown(f"**{dataset}**"))
     display(figure_slider(report.filter_items(results, chapter, dataset), "trained with"))
@@ -236,7 +236,7 @@ for dataset in chapter.datasets:
 # end) at a few epochs of one run, seed 0 of the beta with the best validation accuracy on
 # the first dataset. The slider chooses the epoch; the title gives the pull so far.
 
-# %%
+# %% tags=["hide-input"]
 first = chapter.datasets[0]
 featured = report.chosen(report.group(results, first, chapter.epochs), "S-FC beta-LASSO beta=")
 featured_run = report.group(results, first, chapter.epochs)[featured][0]
@@ -250,7 +250,7 @@ figure_slider(report.epoch_items(featured_run), "after epoch")
 # its size: the sentences after the table give the sizes, to be read against S-LOCAL's
 # window mass of 1.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(markdown_table(report.scorecard(results, chapter))))
 
 # %% [markdown]
@@ -260,10 +260,10 @@ display(Markdown(markdown_table(report.scorecard(results, chapter))))
 # %% [markdown]
 # What the runs show, setting by setting (sentences generated from the numbers above):
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.findings(results, chapter)))
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.scale_note(results, chapter)))
 
 # %% [markdown]
@@ -285,7 +285,7 @@ display(Markdown(report.scale_note(results, chapter)))
 # cluster instead (see the README, "Scaling out"). The cost of a step, measured on this
 # machine when this notebook was executed, against its matmul peak:
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware, step speed and wall times of this run.
 training_seconds = sum(r["seconds"] for r in results)
 print(f"parameters: {chapter}")

@@ -66,7 +66,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -93,7 +93,7 @@ sweep
 #
 # Parameters per net (the seed's Table 1 summed over the six layers):
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 for arch, count in bt.param_counts().items():
     print(f"{arch:10s} {count:5d} parameters")
@@ -102,7 +102,7 @@ for arch, count in bt.param_counts().items():
 # A check that the task is what the formula says: OracleNet loaded with the true $\theta$
 # reproduces the labels exactly, and the draws are fixed by the seed.
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 theta = bt.sample_theta(sweep.trials, sweep.seed)
 x_check = torch.randn(8, bt.N_INPUTS, generator=bt.rng(sweep.seed, "check"))[None]
@@ -135,7 +135,7 @@ print("Adam steps per n_train:", report.adam_steps(sweep))
 # therefore graded only by a run with the same number of steps at every size; this run is not
 # one, and the scorecard says so.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 cells = dict(zip(sweep.n_train, runner.map(bt.train, bt.cells(sweep), cache, desc="n_train cells")))
 wall_seconds = time.perf_counter() - start
@@ -152,10 +152,10 @@ wall_seconds = time.perf_counter() - start
 # "approaches zero") are on the test MSE divided by $E f_\theta^2$, the test MSE of predicting
 # 0 on the same test set.
 
-# %%
+# %% tags=["hide-input"]
 figure_slider([(f"{e}", report.mse_figure(cells, sweep, e)) for e in sweep.eps], "label noise eps")
 
-# %%
+# %% tags=["hide-input"]
 mse = report.test_mse(cells, sweep)  # (n_train, arch, noise variant, trial)
 for e in sweep.eps:
     display(Markdown(report.mse_table(cells, sweep, e)))
@@ -170,7 +170,7 @@ display(Markdown(report.mse_findings(cells, sweep, sweep.eps[0])))
 # representable; here both versions at the same $\varepsilon$ (solid: independent noise, as
 # the paper describes; dashed: the code's constant offset).
 
-# %%
+# %% tags=["hide-input"]
 if sweep.constant_noise_eps > 0:
     display(report.noise_bug_figure(cells, sweep))
     display(Markdown(report.noise_bug_findings(cells, sweep)))
@@ -186,7 +186,7 @@ if sweep.constant_noise_eps > 0:
 # without changing the function: the dotted line at $-\theta$ is just as correct.
 # The slider chooses $n_{\text{train}}$.
 
-# %%
+# %% tags=["hide-input"]
 figure_slider([(f"{n}", report.histogram_figure(cells, sweep, n, eps=sweep.eps[0])) for n in sweep.n_train],
               "n_train")
 
@@ -202,7 +202,7 @@ figure_slider([(f"{n}", report.histogram_figure(cells, sweep, n, eps=sweep.eps[0
 # LocalNet's units (each with its sign aligned to $\theta_1$) lies from $\theta_1$, in units
 # of their spread.
 
-# %%
+# %% tags=["hide-input"]
 report.structure_figure(cells, sweep, sweep.eps[0])
 
 # %% [markdown]
@@ -211,7 +211,7 @@ report.structure_figure(cells, sweep, sweep.eps[0])
 # Every claim of the seed's binary-tree section is registered in
 # `nblib/chapters/binary_tree/claims.py` and graded by the book's one engine ({ref}`grading-rule`).
 
-# %%
+# %% tags=["hide-input"]
 card = report.scorecard(cells, sweep)
 glue("binary_tree_counts", Markdown(counts_text(card)), display=False)
 display(Markdown(markdown_table(card)))
@@ -231,7 +231,7 @@ if card.changes:
 # study needs no GPU: more trials are the way to narrower intervals
 # (`papermill notebooks/binary_tree.ipynb out.ipynb -p trials 50`).
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
 training_seconds = sum(c["seconds"] for c in cells.values())
 print(f"parameters: {sweep}")

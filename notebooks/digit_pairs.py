@@ -40,7 +40,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -70,7 +70,7 @@ chapter
 # the first 2n images of a random permutation paired without repeats; target 1 when
 # digit 0 ≤ digit 1 (ties give 1), so slightly more than half the targets are 1.
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 x, target, classes, x_test, target_test, classes_test = dp.mnist_pairs(1000, seed=0)
 print("input", tuple(x.shape), "classes", tuple(classes.shape), "values", x.min().item(), "to", x.max().item())
@@ -88,7 +88,7 @@ for arch in dp.ARCHS:
 # accuracy. The seed reported each run's best test accuracy over the 50 epochs, which picks
 # the epoch on the test set itself; we show that number too, to measure the inflation.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 runs = chapter.table_runs()
 models = [(r.arch, r.sharing, r.aux) for r in runs]
@@ -103,7 +103,7 @@ wall_seconds = time.perf_counter() - start
 # epochs; ours are shown both at the final epoch and that way. The scorecard grades the cells
 # and the comparisons between architectures from these runs.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.table_1(results)))
 inflation = torch.stack([report.best_on_test(r) - report.final(r) for r in results.values()])
 glue("inflation", f"{100 * inflation.mean():.1f}", display=False)
@@ -124,7 +124,7 @@ glue("n_runs", f"{inflation.numel()}", display=False)
 # The slider chooses the model. Digit accuracy is that of the pipes' outputs read as digit
 # predictions: only the AL models are trained for it.
 
-# %%
+# %% tags=["hide-input"]
 figure_slider([(f"{a} {report.NAMES[(s, x_)]}", report.curves_figure(results[(a, s, x_)]))
                for a, s, x_ in models], "model")
 
@@ -137,7 +137,7 @@ figure_slider([(f"{a} {report.NAMES[(s, x_)]}", report.curves_figure(results[(a,
 # "interaction" is (WS+AL) − WS − AL + none: zero when the gains add up, negative when
 # together they give less than the sum.
 
-# %%
+# %% tags=["hide-input"]
 report.effects_figure(results)
 
 # %% [markdown]
@@ -147,7 +147,7 @@ report.effects_figure(results)
 # tested on as many pairs as Table 1 at every size. The point at Table 1's size is Table 1's
 # runs; the other sizes have `sweep_runs` runs each.
 
-# %%
+# %% tags=["hide-input"]
 means = {m: report.final(r).mean().item() for m, r in results.items()}
 best, worst = max(means, key=means.get), min(means, key=means.get)
 label = lambda m: f"{m[0]} {report.NAMES[m[1:]]}"
@@ -167,7 +167,7 @@ report.sweep_figure(sweep, sizes)
 # of 10 runs; we grade our final-epoch accuracy, paired by run, except for Table 1's own cells
 # (best-on-test, the study's measure), as each row says.
 
-# %%
+# %% tags=["hide-input"]
 card = report.scorecard(results)
 glue("digit_pairs_counts", Markdown(counts_text(card)), display=False)
 display(Markdown(markdown_table(card)))
@@ -178,7 +178,7 @@ if card.changes:
 # ```{include} _flags/digit_pairs.md
 # ```
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.findings(results, sweep, sizes)))
 
 # %% [markdown]
@@ -188,7 +188,7 @@ display(Markdown(report.findings(results, sweep, sizes)))
 # described below (with its measured CPU matmul speed, to compare machines) and the device
 # named there; the published chapter's parameters are in `book/params/digit_pairs.yaml`.
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
 table_seconds = {f"{a} {report.NAMES[(s, x_)]}": round(r["seconds"]) for (a, s, x_), r in results.items()}
 sweep_seconds = sum(r["seconds"] for s in sweep.values() for n, r in s.items() if n != chapter.n_pairs)

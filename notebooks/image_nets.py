@@ -59,7 +59,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -87,7 +87,7 @@ chapter
 # Parameters and the shape after each feature stage, measured on a forward pass (the dense
 # layers 120, 84, 10 follow):
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 print(report.architectures(chapter.datasets))
 
@@ -103,7 +103,7 @@ print(report.architectures(chapter.datasets))
 # and the learning rate is scaled with them, so every example moves the weights as much as in
 # the seed (with fewer, larger steps).
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 results = runner.map(im.train, chapter.cells(), cache, desc="cells")
 wall_seconds = time.perf_counter() - start
@@ -119,13 +119,13 @@ glue("setting", report.setting(chapter, g), display=False)
 #
 # Mean and 95% band over seeds; crosses mark the seed's mean of 5 runs at 1,000 per class.
 
-# %%
+# %% tags=["hide-input"]
 report.accuracy_figure(g)
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.data_note(g)))
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.accuracy_table(g)))
 
 # %% [markdown]
@@ -137,13 +137,13 @@ display(Markdown(report.accuracy_table(g)))
 # attacked through its own gradient. Clean and attacked accuracy on the same balanced test
 # subset, and the relative drop 1 − FGSM / clean (the seed's last column):
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.robustness_table(g)))
 
 # %% [markdown]
 # Accuracy against the budget. **The slider chooses the training size.**
 
-# %%
+# %% tags=["hide-input"]
 figure_slider(report.eps_curve_items(g), "n_train")
 
 # %% [markdown]
@@ -151,7 +151,7 @@ figure_slider(report.eps_curve_items(g), "n_train")
 # at the largest training size run), titled with that net's prediction, red when wrong (the
 # seed's Figures 4-5). **The slider chooses ε.**
 
-# %%
+# %% tags=["hide-input"]
 figure_slider(report.sample_items(g), "ε")
 
 # %% [markdown]
@@ -162,7 +162,7 @@ figure_slider(report.sample_items(g), "ε")
 # reaches on every seed over the training sizes, interpolated along each seed's curve of FGSM
 # against clean accuracy.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.matched_table(g)))
 
 # %% [markdown]
@@ -170,7 +170,7 @@ display(Markdown(report.matched_table(g)))
 # 2.5 ε / steps, each projected back into the ε-ball (no random start; `nblib.attacks.pgd`), at
 # the seed's budget, on a subset of the attacked images, beside FGSM on the same images:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.pgd_table(g)))
 
 # %% [markdown]
@@ -181,7 +181,7 @@ display(Markdown(report.pgd_table(g)))
 # graded by the book's one engine ({ref}`grading-rule`). The seed's numbers are means of its 5
 # runs at 1,000 per class on its whole test set; ours are at the sizes stated in each row.
 
-# %%
+# %% tags=["hide-input"]
 card = report.scorecard(g)
 glue("image_nets_counts", Markdown(counts_text(card)), display=False)
 display(Markdown(markdown_table(card)))
@@ -192,7 +192,7 @@ if card.changes:
 # ```{include} _flags/image_nets.md
 # ```
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.findings(g)))
 
 # %% [markdown]
@@ -209,7 +209,7 @@ display(Markdown(report.findings(g)))
 # `cifar10_n_train` up to 5,000).
 # (add `-p cluster tcp://host:port` to spread the cells over a Dask cluster).
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
 per_dataset = {}
 for r in results:

@@ -46,7 +46,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -80,7 +80,7 @@ chapter
 # here the padding is inside each convolution and the matrices have none. Both are exact
 # embeddings; ours is smaller. Counts at the paper's width (64) and at this chapter's:
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 image_channels, side = {"cifar10": (3, 32), "mnist": (1, 28)}[chapter.dataset]
 for width in sorted({64, chapter.channels}):
@@ -103,7 +103,7 @@ for width in sorted({64, chapter.channels}):
 # are therefore **class-balanced** (each class weighs 1/10), the number the full, balanced
 # test set estimates.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 results = runner.map(needle.train, chapter.runs(), cache, desc="runs")
 wall_seconds = time.perf_counter() - start
@@ -122,14 +122,14 @@ glue("setting", report.setting(chapter, n_train, n_test), display=False)
 # test images; δ, the share of the weights' norm outside the receptive fields, is 0 right
 # after a release into the eFCN (every off-local weight starts at exactly zero).
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 exact = report.exactness(arms)
 print(f"every switch exact to {report.EXACT:g} in outputs and losses: "
       f"{exact['output'] < report.EXACT and exact['loss'] < report.EXACT}")
 print(f"delta right after every eFCN release: {exact['delta']:g}")
 
-# %%
+# %% tags=["hide-input"]
 print(f"largest output difference {exact['output']:.2e}, largest loss difference {exact['loss']:.2e}")
 
 # %% [markdown]
@@ -139,10 +139,10 @@ print(f"largest output difference {exact['output']:.2e}, largest loss difference
 # Training loss and test accuracy of the CNN trained on (black), the vanilla FCN (grey), and
 # the eFCN (red) and eLCN (blue) released at t_w. **The slider chooses the release time.**
 
-# %%
+# %% tags=["hide-input"]
 figure_slider([(t, report.release_figure(arms, chapter, t)) for t in sorted(chapter.t_w)], "release time t_w")
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.results_table(arms, chapter)))
 
 # %% [markdown]
@@ -157,7 +157,7 @@ display(Markdown(report.results_table(arms, chapter)))
 # that separates them (the CNN continued from t_w at a reduced learning rate) is not run here,
 # and the scorecard says so.
 
-# %%
+# %% tags=["hide-input"]
 report.gain_figure(arms, chapter)
 
 # %% [markdown]
@@ -168,7 +168,7 @@ report.gain_figure(arms, chapter)
 # subspace; the vanilla FCN, with no receptive fields of its own, is measured with the same
 # masks.
 
-# %%
+# %% tags=["hide-input"]
 report.delta_figure(arms, chapter)
 
 # %% [markdown]
@@ -179,7 +179,7 @@ report.delta_figure(arms, chapter)
 # with only its off-local weights, and with both (biases and the last layer unchanged). The
 # vanilla FCN's weights are split by the same masks.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.parts_table(arms, chapter)))
 
 # %% [markdown]
@@ -190,7 +190,7 @@ display(Markdown(report.parts_table(arms, chapter)))
 # The poster saw silhouettes in the eFCN (template matching) and only a loose texture in the
 # vanilla FCN; compare with the drawing below.
 
-# %%
+# %% tags=["hide-input"]
 middle = report.intermediate(chapter)
 report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle)
 
@@ -201,7 +201,7 @@ report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle)
 # Test accuracy along the straight line from the released CNN (α = 0, the eFCN at its
 # release) to the trained eFCN (α = 1), for every release time.
 
-# %%
+# %% tags=["hide-input"]
 report.interpolation_figure(arms, chapter)
 
 # %% [markdown]
@@ -214,10 +214,10 @@ report.interpolation_figure(arms, chapter)
 # eLCN release times in `t_lcn`. The colours show means over seeds only; the intervals, which
 # decide, are in the table below it.
 
-# %%
+# %% tags=["hide-input"]
 report.grid_figure(arms, chapter)
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.grid_table(arms, chapter)))
 
 # %% [markdown]
@@ -228,7 +228,7 @@ display(Markdown(report.grid_table(arms, chapter)))
 # unfold their input into one patch per position and keep those patches for the backward
 # pass, memory that grows with the batch times the number of positions.
 
-# %%
+# %% tags=["hide-input"]
 torch.manual_seed(0)
 run_device = resolve_device(device)
 probe_cnn = needle.vanilla_cnn(chapter.channels, image_channels).to(run_device)
@@ -252,7 +252,7 @@ del nets, probe_cnn
 # trained to near-zero loss, the eFCN to near-zero loss) is "not tested here" when this run's
 # losses are far from it; the row gives the measured loss.
 
-# %%
+# %% tags=["hide-input"]
 card = report.scorecard(arms, chapter).set_trained(results)
 glue("needle_counts", Markdown(counts_text(card)), display=False)
 display(Markdown(markdown_table(card)))
@@ -264,7 +264,7 @@ display(Markdown(registration_markdown(card)))
 # ```{include} _flags/needle.md
 # ```
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.findings(arms, chapter)))
 
 # %% [markdown]
@@ -277,7 +277,7 @@ display(Markdown(report.findings(arms, chapter)))
 # `papermill notebooks/needle.ipynb out.ipynb -p channels 64 -p epochs 150 -y "t_w: [0, 2, 4, 8, 13, 23, 40, 67, 115]" -p device cuda`
 # (add `-p cluster tcp://host:port` to spread the runs over a Dask cluster).
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
 per_arm = {}
 for r in results:

@@ -47,7 +47,7 @@ cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.c
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
 
-# %%
+# %% tags=["hide-input"]
 # %matplotlib inline
 import time
 
@@ -79,7 +79,7 @@ chapter
 # layer of the same shape, holding a copy of the kernel at every output position. Parameters
 # and positions per layer:
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 for name in chapter.datasets:
     shape = (3, 32, 32) if name == "cifar10" else (1, 28, 28)
@@ -102,11 +102,11 @@ del cnn, freed
 # count of distinct images and the share of "validation" images that have an identical copy
 # (every pixel equal) in "training", per seed of the shuffle:
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
 demos = runner.map(wd.train_leak, chapter.leak_demos(), cache, desc="leak demonstration")
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 for d in demos:
     s, (unseen, classes) = d["stats"], report.unseen_classes(d["demo"])
@@ -126,10 +126,10 @@ for d in demos:
 # where the unseen images cover every class (the line above says how many they cover). After
 # the last epoch, paired by seed, and after every epoch below:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.leak_table(demos)))
 
-# %%
+# %% tags=["hide-input"]
 report.leak_figure(demos)
 
 # %% [markdown]
@@ -147,7 +147,7 @@ report.leak_figure(demos)
 # augmentation. Test accuracy is class-balanced (each class weighs 1/10): the CIFAR-10 copy's
 # test images are not balanced.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 results = runner.map(wd.train, chapter.runs(), cache, desc="runs")
 wall_seconds = time.perf_counter() - start
 g = report.groups(results)
@@ -160,11 +160,11 @@ glue("setting", report.setting(chapter, sizes), display=False)
 # The switch is exact: the free net's outputs equal the CNN's on 500 test images, up to float
 # rounding.
 
-# %%
+# %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 print(f"every switch exact to 1e-4: {report.exactness(g) < 1e-4}")
 
-# %%
+# %% tags=["hide-input"]
 print(f"largest output difference at a switch: {report.exactness(g):.1e}")
 print(report.plateaus(g, chapter))
 
@@ -175,13 +175,13 @@ print(report.plateaus(g, chapter))
 # over seeds. **The slider chooses the dataset and
 # the noise level** (and, beyond the seed, the shift).
 
-# %%
+# %% tags=["hide-input"]
 figure_slider(report.curve_items(g), "setting")
 
 # %% [markdown]
 # Final test accuracy of each branch, and of the free net from a random initialisation:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.accuracy_table(g)))
 
 # %% [markdown]
@@ -195,7 +195,7 @@ display(Markdown(report.accuracy_table(g)))
 # switch. Grey: the free net from a random initialisation (no augmentation), whose positions
 # never shared anything. **The slider chooses the dataset and the noise level.** Log scale.
 
-# %%
+# %% tags=["hide-input"]
 figure_slider(report.distance_items(g), "setting")
 
 # %% [markdown]
@@ -208,7 +208,7 @@ figure_slider(report.distance_items(g), "setting")
 # ε = 0.03; where a net's accuracy under an attack falls to chance (10%) or below, a
 # comparison of the two nets there has no power:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.robustness_table(g)))
 
 # %% [markdown]
@@ -223,7 +223,7 @@ display(Markdown(report.robustness_table(g)))
 # our free nets are freed CNNs rather than trained from scratch. Runs without noise, with and
 # without shifts, paired by seed:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.shift_table(g)))
 
 # %% [markdown]
@@ -233,14 +233,14 @@ display(Markdown(report.shift_table(g)))
 # differences paired by seed (the free net and the CNN continued of one seed start from the
 # same CNN). The seed's numbers come from its leaky split; Ott's from the full CIFAR-10.
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(markdown_table(report.scorecard(g, demos))))
 
 # %% [markdown]
 # ```{include} _flags/weight_divergence.md
 # ```
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown(report.findings(g, demos)))
 
 # %% [markdown]
@@ -255,7 +255,7 @@ display(Markdown(report.findings(g, demos)))
 # `papermill notebooks/weight_divergence.ipynb out.ipynb -y "datasets: [cifar10, mnist]" -p cnn_epochs 100 -p after_epochs 500 -p patience 50 -p lr 0 -p train_per_class 0 -p leak_epochs 20 -p device cuda`
 # (add `-p cluster tcp://host:port` to spread the runs over a Dask cluster).
 
-# %%
+# %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
 per_setting = {}
 for r in results:
