@@ -118,17 +118,39 @@ def notebook_values(namespace: Mapping) -> dict:
             if not name.startswith(("_", "PAPERMILL_")) and name not in _IPYTHON and isinstance(value, _PLAIN)}
 
 
+def assigned_names(cells: Sequence[str]) -> list[str]:
+    """The names that a notebook's parameter cells assign: the top-level assignment targets of every
+    earlier cell made of assignments only (the `parameters` cell and papermill's injected one). A
+    name assigned there counts even when a later import rebinds it (`-p time 5`, then `import time`)."""
+    import ast
+    names: list[str] = []
+    for source in cells:
+        try:
+            body = ast.parse(source).body
+        except SyntaxError:  # IPython magics and the like: not a parameter cell
+            continue
+        if not body or not all(isinstance(node, (ast.Assign, ast.AnnAssign)) for node in body):
+            continue
+        for node in body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
+    return names
+
+
 def check_notebook(config_cls, namespace: Mapping):
     """A chapter's configuration from its notebook's globals (call it in the first code cell).
 
     Refuses, before any work: a name that is neither a field of `config_cls` nor in RUNTIME
-    (with the closest match), a run-time parameter of the wrong type or syntax (`device`,
+    (with the closest match), whether it still holds a plain value or an import has rebound it
+    since the parameter cells set it (read from IPython's input history), a run-time parameter of the wrong type or syntax (`device`,
     `cluster`, a `cache_dir` that cannot be created or written), and every rule of
     `check_params`.
     """
     values = notebook_values(namespace)
     fields = [f.name for f in dataclasses.fields(config_cls)]
-    _refuse_unknown(values, fields + list(RUNTIME))
+    history = namespace.get("In")  # IPython's inputs: the cells run so far, this one last
+    assigned = assigned_names(history[:-1]) if isinstance(history, list) else []
+    _refuse_unknown({**{name: None for name in assigned}, **values}, fields + list(RUNTIME))
     from nblib.cache import check_cache_dir
     from nblib.cluster import parse_cluster
     from nblib.device import check_device_name

@@ -79,6 +79,8 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("beta_lasso", {"cluster": "slurm"}, ["'cluster'", "'slurm'", "'local:N'", "tcp://host:port"]),
     ("beta_lasso", {"epoch": 400}, ["unknown parameter 'epoch'", "did you mean 'epochs'"]),
     ("binary_tree", {"trial": 3}, ["unknown parameter 'trial'", "'trials'"]),
+    ("binary_tree", {"time": 5}, ["unknown parameter 'time'"]),  # rebound by the chapter's `import time`
+    ("needle", {"torch": 1}, ["unknown parameter 'torch'"]),
     ("beta_lasso", {"betas": [50.0, 50.0]}, ["'betas'", "distinct", "50.0 repeated"]),
     ("digit_pairs", {"lr": float("inf")}, ["'lr'", "inf", "finite"]),
     ("binary_tree", {"eps": [0.0]}, ["'constant_noise_eps'", "one of eps"]),

@@ -79,3 +79,18 @@ def test_notebook_check_refuses_unknown_names_and_bad_runtime_values(values, wor
         check_notebook(Config, _namespace(**values))
     for word in words:
         assert word in str(err.value)
+
+
+def test_a_parameter_that_an_import_rebinds_is_still_refused():
+    """`-p time 5`: papermill's injected cell sets time = 5, then the chapter's `import time` rebinds it to
+    the module, so the globals alone no longer show it; the input history still does."""
+    import time
+    from nblib.params import assigned_names, check_notebook
+    cells = ["", 'epochs: int = 3  # epochs\neps: list = [0.1]  # noise', "# Parameters\ntime = 5\nepochs = 4\n",
+             "get_ipython().run_line_magic('matplotlib', 'inline')\nimport time\nx = check_notebook(Config, globals())"]
+    assert assigned_names(cells[:-1]) == ["epochs", "eps", "time"]
+    assert assigned_names(["import time\ny = 2", "def f():\n    z = 1", "%%bash"]) == []  # not parameter cells
+    namespace = {**_namespace(epochs=4, eps=[0.1]), "In": cells, "time": time}
+    with pytest.raises(ParameterError, match="unknown parameter 'time'"):
+        check_notebook(Config, namespace)
+    assert check_notebook(Config, {**namespace, "In": cells[:2] + cells[3:]}) == Config(epochs=4, eps=(0.1,))
