@@ -46,6 +46,7 @@ CLUSTER_HELP = ("'' (this process), 'local:N' (N worker processes on this machin
 RETRIES = 1            # Dask reruns a task that raised once more before giving up (e.g. a CUDA hiccup)
 CONNECT_TIMEOUT_S = 30  # to reach a scheduler
 WORKERS_TIMEOUT_S = 120  # for a scheduler's first worker to arrive (e.g. a job still in the queue)
+LOCAL_WORKERS_PER_CORE = 4  # 'local:N' beyond this only queues processes (each runs one run at a time)
 
 _ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still trains one run at a time
 
@@ -62,9 +63,13 @@ def parse_cluster(spec) -> tuple[str, int | str | None]:
     if spec == "":
         return "process", None
     if match := re.fullmatch(r"local:(\d+)", spec):
-        workers = int(match.group(1))
+        workers, most = int(match.group(1)), LOCAL_WORKERS_PER_CORE * (os.cpu_count() or 1)
         if workers < 1:
             raise ParameterError(f"parameter 'cluster': got {spec!r}; 'local:N' needs N >= 1")
+        if workers > most:
+            raise ParameterError(f"parameter 'cluster': got {spec!r}; 'local:N' needs N <= {most}, "
+                                 f"{LOCAL_WORKERS_PER_CORE} per CPU core of this machine (N = the cores is fastest; "
+                                 "more workers only wait on each other)")
         return "local", workers
     if re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+", spec):
         return "remote", spec

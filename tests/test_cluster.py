@@ -67,6 +67,15 @@ def test_bad_cluster_names_the_parameter_and_the_allowed_values(spec):
         Runner("cpu", spec)
 
 
+def test_a_local_cluster_is_bounded_by_the_cores():
+    most = nbcluster.LOCAL_WORKERS_PER_CORE * os.cpu_count()
+    assert parse_cluster(f"local:{most}") == ("local", most)
+    with pytest.raises(ParameterError, match=rf"'local:{most + 1}'.*N <= {most}"):
+        parse_cluster(f"local:{most + 1}")
+    with pytest.raises(ParameterError, match=r"'local:100000'"):
+        Runner("cpu", "local:100000")  # refused before any worker starts
+
+
 def test_an_unreachable_scheduler_is_a_parameter_error(monkeypatch):
     monkeypatch.setattr(nbcluster, "CONNECT_TIMEOUT_S", 2)
     start = time.perf_counter()

@@ -76,6 +76,7 @@ def test_published_chapter_is_current_and_executed(chapter, tmp_path):
     ("digit_pairs", {"n_pairs": 6000}, ["'n_pairs'", "6000", "<= 5000"]),
     ("binary_tree", {"device": "tpu"}, ["'device'", "'tpu'", "'auto'", "'cuda:N'"]),
     ("digit_pairs", {"cluster": "local:0"}, ["'cluster'", "'local:0'", "N >= 1"]),
+    ("digit_pairs", {"cluster": "local:100000"}, ["'cluster'", "'local:100000'", "N <="]),
     ("beta_lasso", {"cluster": "slurm"}, ["'cluster'", "'slurm'", "'local:N'", "tcp://host:port"]),
     ("beta_lasso", {"epoch": 400}, ["unknown parameter 'epoch'", "did you mean 'epochs'"]),
     ("binary_tree", {"trial": 3}, ["unknown parameter 'trial'", "'trials'"]),
