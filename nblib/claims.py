@@ -336,12 +336,18 @@ def counts_text(rows) -> str:
 PAYLOAD = "nblib-scorecard"
 
 
-def payload(rows, commits: Mapping[str, str] | None = None) -> str:
+def _late(rows) -> set[str]:
+    """The claims of `rows` committed after the runs that grade them (only a Scorecard knows)."""
+    return set(rows.registered_after()) if isinstance(rows, Scorecard) else set()
+
+
+def payload(rows, commits: Mapping[str, str] | None = None, late: set[str] | None = None) -> str:
     """The graded rows as an HTML comment holding JSON (invisible on the page, read by the dashboard)."""
-    late = set(rows.registered_after()) if isinstance(rows, Scorecard) else set()
+    late = _late(rows) if late is None else late
     data = [{"id": r.claim.id, "verdict": r.verdict, "ours": r.ours, "why": r.why, "study": study_text(r.claim),
              "words": r.claim.words, "where": r.claim.where, "beyond": r.claim.beyond, "section": r.claim.section,
-             "fingerprint": r.claim.fingerprint(), "commit": (commits or {}).get(r.claim.id, ""), "registered_after_run": r.claim.id in late} for r in rows]
+             "fingerprint": r.claim.fingerprint(), "commit": (commits or {}).get(r.claim.id, ""),
+             "registered_after_run": r.claim.id in late} for r in rows]
     text = json.dumps(data).replace("--", "-\\u002d")  # never close the comment early
     return f"<!-- {PAYLOAD} {text} -->"
 
@@ -361,7 +367,7 @@ def _cell(text: str) -> str:
 def markdown(rows, commits: Mapping[str, str] | None = None) -> str:
     """A chapter's scorecard: one row per registered claim, then the hidden payload."""
     lines = ["| Claim (the study's words) | The study | Ours | Verdict | Registered |", "|---|---|---|---|---|"]
-    late = set(rows.registered_after()) if isinstance(rows, Scorecard) else set()
+    late = _late(rows)
     for r in rows:
         c = r.claim
         claim = f"**{_cell(c.words)}** ({_cell(c.where)}; {_cell(c.setting)})" + \
@@ -371,7 +377,7 @@ def markdown(rows, commits: Mapping[str, str] | None = None) -> str:
         lines.append(f"| {claim} | {_cell(study_text(c))} | {ours} | {verdict} | "
                      f"{_cell((commits or {}).get(c.id, '') or 'not committed')}"
                      f"{' (after the runs)' if c.id in late else ''} |")
-    return "\n".join(lines) + "\n\n" + payload(rows, commits)
+    return "\n".join(lines) + "\n\n" + payload(rows, commits, late)
 
 
 def registered_commits(path, claims) -> dict[str, str]:

@@ -142,9 +142,9 @@ def check_notebook(config_cls, namespace: Mapping):
 
     Refuses, before any work: a name that is neither a field of `config_cls` nor in RUNTIME
     (with the closest match), whether it still holds a plain value or an import has rebound it
-    since the parameter cells set it (read from IPython's input history), a run-time parameter of the wrong type or syntax (`device`,
-    `cluster`, a `cache_dir` that cannot be created or written), and every rule of
-    `check_params`.
+    since the parameter cells set it (read from IPython's input history); a run-time parameter
+    of the wrong type or syntax (`device`, `cluster`, a `cache_dir` that cannot be created or
+    written); and every rule of `check_params`.
     """
     values = notebook_values(namespace)
     fields = [f.name for f in dataclasses.fields(config_cls)]

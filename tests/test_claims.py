@@ -278,7 +278,7 @@ def test_a_chapters_flags_name_its_stale_pending_and_late_claims():
     assert dashboard.flags([entry("demo.a"), entry("other.b", flag=dashboard.CHANGED)], "demo").startswith("Checked")
     text = dashboard.flags([entry("demo.a", flag=dashboard.CHANGED), entry("demo.b", dashboard.PENDING),
                             entry("demo.c", flag=dashboard.LATE), entry("demo.d"),
-                            entry("demo.e", flag="no longer registered: rerun the chapter")], "demo")
+                            entry("demo.e", flag=dashboard.GONE)], "demo")
     assert "`demo.a`, `demo.e`: the registry no longer holds" in text and "not graded here yet:** `demo.b`." in text
     assert "trained:** `demo.c`." in text and "demo.d" not in text and "Checked" not in text
 

@@ -30,6 +30,7 @@ CHAPTERS = {
 PENDING = "not graded by the published chapter yet"
 CHANGED = "the claim changed after the published run: rerun the chapter"
 LATE = "registered after the published run was trained"
+GONE = "no longer registered: rerun the chapter"
 
 
 def registry(chapter: str) -> tuple:
@@ -71,7 +72,7 @@ def entries(book: Path | None = None) -> list[dict]:
             found.append({"chapter": chapter, "study": study, "title": title, "id": row["id"], "words": row["words"],
                           "where": row["where"], "beyond": row["beyond"], "link": "", "verdict": row["verdict"],
                           "ours": row["ours"], "theirs": row["study"],
-                          "flag": "no longer registered: rerun the chapter"})
+                          "flag": GONE})
     return found
 
 
@@ -120,7 +121,7 @@ def flags(found: list[dict], chapter: str) -> str:
     """The note a chapter's scorecard includes at build time: its claims changed in the registry since the
     published run (or no longer registered, or not graded by it yet), and those registered after its runs."""
     mine = [e for e in found if e["chapter"] == chapter]
-    stale = [e["id"] for e in mine if e["flag"] == CHANGED or e["flag"].startswith("no longer")]
+    stale = [e["id"] for e in mine if e["flag"] in (CHANGED, GONE)]
     pending = [e["id"] for e in mine if e["verdict"] == PENDING]
     late = [e["id"] for e in mine if e["flag"] == LATE]
     ids = lambda xs: ", ".join(f"`{x}`" for x in xs)
