@@ -86,3 +86,46 @@ def first_layer_locality(maps: torch.Tensor, k: int = WINDOW) -> tuple[float, in
     mass = window_mass(maps, k)
     live = ~mass.isnan()
     return (mass[live].mean().item() if live.any() else float("nan")), int(live.sum())
+
+
+def support_window_mass(maps: torch.Tensor, pixel_var: torch.Tensor, seed: int = 0, k: int = WINDOW) -> torch.Tensor:
+    """The window mass of each map after moving its non-zero pixels to random places drawn in
+    proportion to the pixels' variance over the training images: (units,).
+
+    A null that keeps the data's support: under L1 a weight on a pixel that never varies gets
+    no gradient and dies, so a unit with no locality at all still ends up on the pixels that
+    vary (MNIST's digit area). Each unit's k non-zero values, in random order, go to k distinct
+    pixels sampled without replacement with probability proportional to `pixel_var` (side, side)
+    (Efraimidis-Spirakis keys); pixels of zero variance are used only once the others run out.
+    With a constant variance this is `shuffled_window_mass`'s null.
+    """
+    units = maps.shape[0]
+    flat = maps.flatten(1)
+    generator = torch.Generator().manual_seed(seed)
+    weight = pixel_var.flatten().double().clamp_min(0)[None]
+    keys = torch.rand(units, flat.shape[1], generator=generator, dtype=torch.float64).log() / weight
+    places = torch.argsort(keys, dim=1, descending=True)  # pixel of the j-th draw
+    order = torch.argsort(torch.where(flat > 0, torch.rand(flat.shape, generator=generator, dtype=flat.dtype),
+                                      torch.full_like(flat, -1.0)), dim=1, descending=True)
+    values = flat.gather(1, order)  # non-zero values first, in random order
+    return window_mass(torch.zeros_like(flat).scatter(1, places, values).view_as(maps), k)
+
+
+def prune_per_unit(weight: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """`weight` (units, inputs) with each row cut to its `keep[u]` largest |weights| (the rest
+    zero): magnitude pruning of a trained layer, unit by unit, to a given sparsity."""
+    if keep.shape != weight.shape[:1]:
+        raise ValueError(f"keep must give one count per unit ({weight.shape[0]}), got shape {tuple(keep.shape)}")
+    size = weight.abs()
+    ranked = size.sort(dim=1, descending=True).values
+    cut = ranked.gather(1, (keep.long().clamp(1, weight.shape[1]) - 1)[:, None])  # the keep[u]-th largest
+    kept = (size >= cut) & (keep[:, None] > 0)
+    return torch.where(kept, weight, torch.zeros_like(weight))
+
+
+def unit_nonzero(model: nn.Module) -> torch.Tensor:
+    """Non-zero weights of each first-layer unit of a dense first layer: (units,)."""
+    layer = weight_layers(model)[0]
+    if not isinstance(layer, nn.Linear):
+        raise TypeError(f"unit_nonzero needs a dense first layer, got {type(layer).__name__}")
+    return (layer.weight != 0).sum(1)
