@@ -32,17 +32,25 @@ test: venv html
 notebooks: venv
 	$(BIN)/jupytext --update --to ipynb notebooks/*.py
 
-# Re-execute the published chapters with book/params/<chapter>.yaml (the full runs).
+# Re-execute the published chapters with book/params/<chapter>.yaml (the full runs), each into a
+# temporary file that replaces book/<chapter>.ipynb only when the whole chapter ran (an interrupted
+# or failed run leaves the published chapter as it was); prints each chapter's wall time.
 chapters: venv notebooks
-	for c in $(CHAPTERS); do \
-	  $(BIN)/papermill notebooks/$$c.ipynb book/$$c.ipynb -f book/params/$$c.yaml --cwd notebooks || exit 1; \
+	@for c in $(CHAPTERS); do \
+	  tmp=$$(mktemp -d); start=$$(date +%s); \
+	  $(BIN)/papermill notebooks/$$c.ipynb $$tmp/$$c.ipynb -f book/params/$$c.yaml --cwd notebooks \
+	    && mv $$tmp/$$c.ipynb book/$$c.ipynb || { rm -rf $$tmp; echo "$$c failed: book/$$c.ipynb unchanged"; exit 1; }; \
+	  rm -rf $$tmp; echo "$$c: $$(( $$(date +%s) - start )) s wall"; \
 	done
 
-# Re-execute the CI reference notebooks (tests/params) whose marked outputs nbval compares.
+# Re-execute the CI reference notebooks (tests/params) whose marked outputs nbval compares (the same way).
 refs: venv notebooks
-	mkdir -p tests/refs
-	for c in $(CHAPTERS); do \
-	  $(BIN)/papermill notebooks/$$c.ipynb tests/refs/$$c.ipynb -f tests/params/$$c.yaml --cwd notebooks || exit 1; \
+	@mkdir -p tests/refs
+	@for c in $(CHAPTERS); do \
+	  tmp=$$(mktemp -d); \
+	  $(BIN)/papermill notebooks/$$c.ipynb $$tmp/$$c.ipynb -f tests/params/$$c.yaml --cwd notebooks \
+	    && mv $$tmp/$$c.ipynb tests/refs/$$c.ipynb || { rm -rf $$tmp; echo "$$c failed: tests/refs/$$c.ipynb unchanged"; exit 1; }; \
+	  rm -rf $$tmp; \
 	done
 
 bench: venv
