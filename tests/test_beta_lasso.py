@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import re
 
@@ -15,8 +16,8 @@ from nblib.params import ParameterError, check_params
 
 
 def test_chapter_runs_the_students_setting_then_the_pull_setting():
-    chapter = check_params(bl.Chapter, datasets=["mnist"], betas=[0, 50], epochs=8, pulls=[1, 3], pull_epochs=4,
-                           train_per_class=20)
+    chapter = check_params(bl.Chapter, datasets=["mnist"], beyond_betas=[0, 50], epochs=8, pulls=[1, 3],
+                           pull_epochs=4, train_per_class=20)
     runs = chapter.runs("mnist", seed=0)
     assert [(r.model, r.optimizer, r.epochs, r.pull) for r in runs] == [
         ("s-fc", "sgd", 8, 0), ("s-fc", "beta-lasso", 8, 0), ("s-fc", "beta-lasso", 8, 0),
@@ -24,6 +25,7 @@ def test_chapter_runs_the_students_setting_then_the_pull_setting():
         ("s-fc", "sgd", 4, 0), ("s-conv", "sgd", 4, 0), ("s-local", "sgd", 4, 0)]
     students, pulled = runs[1:3], runs[3:5]
     assert [r.beta for r in students] == [0, 50] and all(r.lam_first == 2e-5 for r in students)
+    assert all(r.loss == "ce" for r in runs)  # no BCE and no control on a dataset the students never used
     for r, multiple in zip(pulled, (1, 3)):
         assert pull(r) == pytest.approx(multiple)                  # lambda * sum lr = multiple x bound
         assert r.beta * r.lam_first == pytest.approx(1e-3) and r.lam_rest == r.lam_first  # threshold fixed
@@ -32,6 +34,41 @@ def test_chapter_runs_the_students_setting_then_the_pull_setting():
     same = check_params(bl.Chapter, datasets=["mnist"], epochs=4, pull_epochs=4, train_per_class=20)
     assert [r.model for r in same.runs("mnist", 0) if r.optimizer == "sgd"] == ["s-fc", "s-conv", "s-local"]
     assert len(check_params(bl.Chapter, datasets=["mnist"], pulls=[], train_per_class=20).runs("mnist", 0)) == 2
+
+
+def test_the_students_setting_matches_their_pull_and_threshold_and_the_control_their_lambda():
+    chapter = check_params(bl.Chapter, datasets=["cifar10"], epochs=400, pulls=[], seeds=3, bce_seeds=2)
+    runs = chapter.runs("cifar10", seed=0)
+    lasso = [r for r in runs if r.optimizer == "beta-lasso" and r.pull_match and r.loss == "ce"]
+    assert [r.beta for r in lasso] == [0, 1, 50] and all(r.epochs == 400 for r in lasso)
+    for r in lasso:  # 14 steps per epoch on the copy: lambda x 7, beta / 7, their threshold and pull
+        lam, rest, beta = bl.experiment.effective(r)
+        assert pull(r) == pytest.approx(2.18) and lam == pytest.approx(7 * 2e-5, rel=0.01) and rest == lam
+        assert beta * lam == pytest.approx(r.beta * 2e-5)
+    bce = [r for r in runs if r.loss == "bce"]
+    assert [(r.optimizer, r.beta) for r in bce] == [("sgd", 50), ("beta-lasso", 50)] and pull(bce[1]) == pytest.approx(2.18)
+    control = [r for r in runs if r.optimizer == "beta-lasso" and not r.pull_match and not r.pull]
+    assert len(control) == 1 and control[0].beta == 50 and control[0].lam_first == 2e-5
+    epochs = control[0].epochs  # the fewest epochs at which their own lambda reaches their pull: their steps
+    assert pull(control[0]) >= 2.18 > pull(dataclasses.replace(control[0], epochs=epochs - 1))
+    assert 2700 < epochs < 2900 and bl.experiment.effective(control[0]) == (2e-5, 2e-5, 50)
+    assert [r.loss for r in chapter.runs("cifar10", seed=2)].count("bce") == 0  # bce_seeds = 2
+    assert not any(r.epochs == epochs for r in chapter.runs("cifar10", seed=1))  # one control seed
+    plain = check_params(bl.Chapter, datasets=["cifar10"], students_pull=0, control_seeds=0, pulls=[])
+    assert all(bl.experiment.effective(r)[0] == 2e-5 for r in plain.runs("cifar10", 0) if r.optimizer == "beta-lasso")
+    with pytest.raises(ParameterError, match="'lam_first'"):
+        check_params(bl.Chapter, lam_first=0.0)
+
+
+def test_the_students_bce_is_their_loss_on_one_hot_targets():
+    out, y = torch.randn(5, 10), torch.tensor([0, 3, 9, 3, 1])
+    bce = bl.experiment.loss_function(bl.RunConfig(loss="bce"), 10)
+    expected = nn.BCEWithLogitsLoss()(out, nn.functional.one_hot(y, 10).float())
+    assert bce(out, y).item() == pytest.approx(expected.item())
+    assert bce(out, y, reduction="sum").item() == pytest.approx(5 * expected.item())  # per image, summed
+    assert bl.experiment.loss_function(bl.RunConfig(), 10) is nn.functional.cross_entropy
+    with pytest.raises(ValueError, match="loss"):
+        bl.experiment.loss_function(bl.RunConfig(loss="mse"), 10)
 
 
 def test_bad_parameters_are_refused_before_training():
@@ -91,25 +128,37 @@ def test_a_tiny_run_is_deterministic_and_records_the_first_layer_over_epochs():
     assert conv["window"] is None and conv["locality"] is None  # a convolution is local by construction
 
 
-STUDENT_STEPS = 98  # the students' steps per epoch (all of CIFAR-10 at batch 512): 400 epochs give their pull
+def _spread_weights(units, channels, side, seed=0):
+    """A trained first layer with no locality: weights of random size at every pixel."""
+    return torch.randn(units, channels * side * side, generator=torch.Generator().manual_seed(seed))
 
 
 def _fake(chapter, dataset="cifar10", seeds=3, window=lambda name, s: 0.1, acc=lambda name, s: 0.4,
-          shares=lambda name, s: (0.4, 0.7, 0.75), students_steps=STUDENT_STEPS):
-    """Result dicts as `train` returns them, with given window mass, accuracy and per-layer non-zero
-    shares per (label, seed); the students' setting runs `students_steps` steps per epoch."""
-    out, sizes = [], [3072 * 256, 256 * 24, 240]
+          shares=lambda name, s: (0.4, 0.7, 0.75), support=lambda name, s: 0.2, sgd_weights=_spread_weights):
+    """Result dicts as `train` returns them, with given window mass, accuracy, per-layer non-zero shares
+    and variance-weighted null per (label, seed), and S-FC SGD's first layer from `sgd_weights`."""
+    out = []
+    channels, side = bl.experiment.IMAGE_SHAPES[dataset]
+    units = side * side // 4
+    sizes = [channels * side * side * units, units * 24, 240]
     for s in range(seeds):
         for c in chapter.runs(dataset, s):
             name = report.label(c)
-            w = torch.full((256,), window(name, s), dtype=torch.float64)
+            w = torch.full((units,), window(name, s), dtype=torch.float64)
             w[:6] = math.nan  # six dead units
             kept = shares(name, s) if c.optimizer == "beta-lasso" else (1.0, 1.0, 1.0)
-            steps = students_steps if c.epochs == chapter.epochs and not c.pull else bl.experiment.steps_per_epoch(c)
-            out.append({"config": c, "test_acc": acc(name, s), "val_acc": [acc(name, s)], "steps_per_epoch": steps,
+            per_unit = torch.full((units,), round(kept[0] * sizes[0] / units))
+            per_unit[:6] = 0
+            spatial = c.model != "s-conv"
+            out.append({"config": c, "test_acc": acc(name, s), "val_acc": [acc(name, s)],
+                        "steps_per_epoch": bl.experiment.steps_per_epoch(c),
                         "final_nonzero": [round(k * n) for k, n in zip(kept, sizes)], "layer_sizes": sizes,
-                        "uniform_window": 0.08, "window": None if c.model == "s-conv" else w,
-                        "shuffled_window": None if c.model == "s-conv" else torch.full((256,), 0.2)})
+                        "uniform_window": 0.08, "window": w if spatial else None,
+                        "shuffled_window": torch.full((units,), 0.2) if spatial else None,
+                        "support_window": torch.full((units,), support(name, s)) if spatial else None,
+                        "unit_nonzero": per_unit if c.model == "s-fc" else None,
+                        "first_weight": sgd_weights(units, channels, side, s)
+                        if c.model == "s-fc" and c.optimizer == "sgd" else None})
     return out
 
 
@@ -150,9 +199,9 @@ def test_the_students_number_decides_the_accuracy_rows():
 
 
 def test_a_run_short_of_the_students_pull_is_not_a_test():
-    chapter = _chapter()
+    chapter = _chapter(students_pull=0)  # their lambda on the CIFAR copy here: 1/7 of their pull
     gain = lambda name, s: 0.40 + (0.02 + 0.001 * s if "beta=50" in name else 0.0)
-    card = _card(_fake(chapter, acc=gain, students_steps=14), chapter)  # the CIFAR copy here: 1/7 of their pull
+    card = _card(_fake(chapter, acc=gain), chapter)
     row = card["beta_lasso.beats-sgd-beta50"]
     assert row.verdict == "not tested here" and "measured 0.311" in row.why and "+2.10" in row.ours
     assert card["beta_lasso.local-filters"].verdict == "not tested here"
@@ -176,6 +225,51 @@ def test_locality_is_graded_on_its_size_at_the_students_pull():
     # one seed never grades a claim
     one = _card(_fake(chapter, seeds=1, window=local), chapter)
     assert one["beta_lasso.local-filters-at-students-pull"].verdict == "inconclusive"
+
+
+def _local_weights(units, channels, side, seed=0):
+    """A trained first layer whose largest weights sit in one 9x9 window per unit (small ones elsewhere)."""
+    w = 0.01 * _spread_weights(units, channels, side, seed).view(units, channels, side, side)
+    w[:, :, 4:13, 4:13] += 1.0
+    return w.flatten(1)
+
+
+def test_locality_must_beat_the_support_keeping_null_and_pruned_sgd():
+    chapter = _chapter()
+    local = lambda name, s: 0.6 + 0.01 * s if name == "S-FC beta-LASSO pull x2" else 0.1 + 0.001 * s
+    key = "beta_lasso.local-filters-at-students-pull"
+    # beta-LASSO's units as local as its own weights placed where the pixels vary: no locality beyond the support
+    row = _card(_fake(chapter, window=local, support=lambda name, s: 0.6), chapter)[key]
+    assert row.verdict != "reproduced" and dict(row.settings)["vs variance-weighted"] != "reproduced"
+    assert dict(row.settings)["vs shuffled"] == "reproduced"
+    # pruning SGD's trained layer to the same sparsity gives 9x9 blobs: beta-LASSO adds nothing
+    few = lambda name, s: (81 * 3 / 3072, 0.7, 0.75)  # 81 pixels x 3 channels per unit
+    row = _card(_fake(chapter, window=local, shares=few, sgd_weights=_local_weights), chapter)[key]
+    assert dict(row.settings)["vs SGD pruned"] == "opposite" and row.verdict == "opposite"
+    assert "SGD pruned 1.000" in row.why
+    assert _card(_fake(chapter, window=local, shares=few), chapter)[key].verdict == "reproduced"  # spread SGD
+
+
+def test_pruned_sgd_keeps_each_units_largest_weights_of_the_same_seed():
+    chapter = _chapter()
+    results = _fake(chapter, shares=lambda name, s: (81 * 3 / 3072, 0.7, 0.75), sgd_weights=_local_weights)
+    groups = report.group(results, "cifar10", 2)
+    pruned = report.pruned_values(groups["S-FC beta-LASSO pull x2"], groups["S-FC SGD"])
+    assert pruned.tolist() == pytest.approx([1.0] * 3)
+    lasso = groups["S-FC beta-LASSO pull x2"][0]
+    lasso["unit_nonzero"] = torch.full_like(lasso["unit_nonzero"], 3072)  # nothing pruned: SGD's own layer
+    assert report.pruned_window(lasso, groups["S-FC SGD"][0]) < 0.95  # the small weights outside count
+
+
+def test_the_bce_claim_is_graded_on_the_bce_runs():
+    chapter = _chapter()
+    gain = lambda name, s: 0.40 + (0.034 + 0.001 * s if name == "BCE: S-FC beta-LASSO beta=50" else 0.0)
+    row = _card(_fake(chapter, acc=gain), chapter)["beta_lasso.beats-sgd-bce"]
+    assert row.verdict == "reproduced" and "+3.50" in row.ours
+    assert _card(_fake(chapter), chapter)["beta_lasso.beats-sgd-beta50"].verdict == "not reproduced"  # CE rows: 0
+    none = _chapter(bce_seeds=0)
+    row = _card(_fake(none), none)["beta_lasso.beats-sgd-bce"]
+    assert row.verdict == "not tested here" and "our run includes the BCE runs" in row.why
 
 
 def test_sparsity_is_graded_layer_by_layer_on_the_run_at_the_figure_pull():

@@ -4,7 +4,8 @@ from torch import nn
 
 from nblib.layers import LocallyConnected2d
 from nblib.chapters.beta_lasso.sparsity import (first_layer_locality, first_layer_maps, nonzero_per_layer,
-                                                shuffled_window_mass, window_mass)
+                                                prune_per_unit, shuffled_window_mass, support_window_mass,
+                                                unit_nonzero, window_mass)
 
 
 def test_nonzero_per_layer_counts_weights_not_biases():
@@ -85,3 +86,32 @@ def test_locality_leaves_dead_units_out_and_counts_the_live_ones():
     assert live == 2 and mass == pytest.approx((1 + 81 / 784) / 2)
     mass, live = first_layer_locality(torch.zeros(2, 28, 28))
     assert live == 0 and mass != mass  # nan when every unit is dead
+
+
+def test_the_support_keeping_null_places_weights_where_the_pixels_vary():
+    maps = torch.rand(200, 28, 28) * (torch.rand(200, 28, 28, generator=torch.Generator().manual_seed(1)) < 0.03)
+    var = torch.zeros(28, 28)
+    var[10:19, 10:19] = 1.0  # only a 9x9 patch varies (a tiny digit area)
+    few = maps.flatten(1).count_nonzero(1) <= 81
+    null = support_window_mass(maps, var, seed=0)
+    assert torch.allclose(null[few], torch.ones(int(few.sum()), dtype=torch.float64))  # all inside the patch
+    flat = support_window_mass(maps, torch.ones(28, 28), seed=0)  # constant variance: the shuffled null
+    assert abs(flat.nanmean() - shuffled_window_mass(maps, seed=0).nanmean()) < 0.01
+    assert flat.nanmean() < 0.5
+    weight = torch.rand(28, 28)
+    assert support_window_mass(maps, weight, seed=3).equal(support_window_mass(maps, weight, seed=3))  # seeded
+    assert not support_window_mass(maps, weight, seed=3).equal(support_window_mass(maps, weight, seed=4))
+    assert support_window_mass(torch.zeros(2, 28, 28), var).isnan().all()  # dead units stay nan
+
+
+def test_pruning_keeps_each_units_largest_weights():
+    w = torch.tensor([[0.1, -3.0, 2.0, 0.5], [1.0, 2.0, -4.0, 3.0], [5.0, 1.0, 1.0, 1.0]])
+    pruned = prune_per_unit(w, torch.tensor([2, 1, 0]))
+    assert pruned.tolist() == [[0.0, -3.0, 2.0, 0.0], [0.0, 0.0, -4.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    assert prune_per_unit(w, torch.tensor([4, 4, 4])).equal(w)
+    with pytest.raises(ValueError, match="one count per unit"):
+        prune_per_unit(w, torch.tensor([1, 2]))
+    model = nn.Sequential(nn.Linear(4, 3))
+    with torch.no_grad():
+        model[0].weight.copy_(pruned)
+    assert unit_nonzero(model).tolist() == [2, 1, 0]

@@ -21,9 +21,9 @@ from nblib.optim import total_lr
 from nblib.stats import mean_ci_text
 from nblib.train import cosine_schedule
 from . import claims as cl
-from .experiment import IMAGE_SHAPES, Chapter, RunConfig, init_bound, pull
+from .experiment import IMAGE_SHAPES, Chapter, RunConfig, effective, init_bound, pull
 from .nets import make_model, n_params
-from .sparsity import WINDOW, first_layer_locality, weight_layers
+from .sparsity import WINDOW, first_layer_locality, prune_per_unit, weight_layers, window_mass
 
 PAPER_PARAMS = {"s-conv": "138M", "s-local": "147M", "s-fc": "256M"}
 # CIFAR-10 test accuracy (%) by our row labels: the paper's Table 2 (alpha = 150, 4000 epochs, full data,
@@ -34,14 +34,20 @@ PAPER_CIFAR10 = {"S-CONV": 100 * cl.PAPER_TABLE2["cifar10"]["S-CONV"],
                  "S-FC beta-LASSO beta=50": 100 * cl.PAPER_TABLE2["cifar10"]["S-FC beta-LASSO"]}
 STUDENTS_CIFAR10 = {"S-FC SGD": 100 * cl.STUDENTS_SGD,
                     **{f"S-FC beta-LASSO beta={b:g}": 100 * a for b, a in cl.STUDENTS_BETA_ACC.items()}}
+BCE = "BCE: "  # the label prefix of the runs trained with the students' loss (they trained every run so)
+STUDENTS_CIFAR10 |= {BCE + k: v for k, v in STUDENTS_CIFAR10.items()}
 STUDENTS_TRAIN_IMAGES = cl.STUDENTS_IMAGES  # the students trained on all of CIFAR-10
 LOCALITY_RULE = cl.LOCALITY_RULE
 
 
 def label(config: RunConfig) -> str:
+    """A run kind's name: its model and optimiser, its beta (the students' nominal one) or its pull,
+    "BCE: " in front when trained with the students' loss."""
     if config.optimizer == "beta-lasso":
-        return f"S-FC beta-LASSO pull x{config.pull:g}" if config.pull else f"S-FC beta-LASSO beta={config.beta:g}"
-    return "S-FC SGD" if config.model == "s-fc" else config.model.upper()
+        name = f"S-FC beta-LASSO pull x{config.pull:g}" if config.pull else f"S-FC beta-LASSO beta={config.beta:g}"
+    else:
+        name = "S-FC SGD" if config.model == "s-fc" else config.model.upper()
+    return (BCE if config.loss == "bce" else "") + name
 
 
 def group(results: list[dict], dataset: str, epochs: int) -> dict[str, list[dict]]:
@@ -71,6 +77,27 @@ def live_window(r: dict) -> float:
 def live_shuffled(r: dict) -> float:
     """The same, with every unit's weights at shuffled positions."""
     return _live_mean(r["shuffled_window"])
+
+
+def live_support(r: dict) -> float:
+    """The same, with every unit's weights at pixels drawn in proportion to the pixels' variance."""
+    return _live_mean(r["support_window"])
+
+
+def pruned_window(lasso: dict, sgd: dict) -> float:
+    """Mean window mass over live units of S-FC SGD's trained first layer (`sgd`) magnitude-pruned
+    unit by unit to the number of weights the same unit keeps in the beta-LASSO run `lasso` (same
+    seed, so the same initialisation); units dead in `lasso` are left out."""
+    channels, side = IMAGE_SHAPES[sgd["config"].dataset]
+    pruned = prune_per_unit(sgd["first_weight"], lasso["unit_nonzero"])
+    return _live_mean(window_mass(pruned.abs().view(-1, channels, side, side).sum(1)))
+
+
+def pruned_values(runs: list[dict], sgd_runs: list[dict]) -> torch.Tensor:
+    """`pruned_window` of every run of `runs` against the SGD run of its seed (nan where there is none)."""
+    by_seed = {r["config"].seed: r for r in sgd_runs}
+    return torch.tensor([pruned_window(r, by_seed[r["config"].seed]) if r["config"].seed in by_seed else math.nan
+                         for r in runs], dtype=torch.float64)
 
 
 def live_units(r: dict) -> int:
@@ -120,9 +147,9 @@ def settings_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
         for name, runs in group(results, dataset, epochs).items():
             if name.startswith(prefix):
                 c, steps = runs[0]["config"], runs[0]["steps_per_epoch"] * epochs
-                rows.append(f"| {name} | {epochs} | {steps:,} | {c.lam_first:.3g} | {c.beta:.3g} | "
-                            f"{c.beta * c.lam_first:.2g} ({c.beta * c.lam_first / bound:.2f}) | "
-                            f"{pull(c) * bound:.3g} ({pull(c):.2f}) |")
+                lam, _, beta = effective(c)
+                rows.append(f"| {name} | {epochs} | {steps:,} | {lam:.3g} | {beta:.3g} | "
+                            f"{beta * lam:.2g} ({beta * lam / bound:.2f}) | {pull(c) * bound:.3g} ({pull(c):.2f}) |")
     if dataset == "cifar10":  # the copy here is partial: what the students' full data gave at their lambda
         per_epoch = math.ceil(STUDENTS_TRAIN_IMAGES / chapter.batch_size)
         lr_sum = total_lr(chapter.lr, cosine_schedule(chapter.epochs), chapter.epochs, per_epoch)
@@ -201,21 +228,66 @@ def layers_figure(results: list[dict], chapter: Chapter, dataset: str) -> Figure
 
 
 def locality_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
-    """Markdown: window mass of every S-FC and S-LOCAL run with its baselines (mean ± 95% CI over seeds)."""
-    rows = ["| run | epochs | window mass, live units | live units | same weights, shuffled positions |",
-            "|---|---|---|---|---|"]
+    """Markdown: window mass of every S-FC and S-LOCAL run with its baselines (mean ± 95% CI over seeds):
+    the same weights at shuffled positions, at variance-weighted positions, and (beta-LASSO runs) S-FC
+    SGD of the same seed pruned unit by unit to the run's sparsity."""
+    rows = ["| run | epochs | window mass, live units | live units | baselines: shuffled positions | "
+            "variance-weighted positions | SGD pruned to this sparsity |", "|---|---|---|---|---|---|---|"]
     uniform = None
     for epochs in lengths(chapter):
-        for name, runs in group(results, dataset, epochs).items():
+        groups = group(results, dataset, epochs)
+        for name, runs in groups.items():
             if runs[0]["window"] is None:
                 continue
             uniform = runs[0]["uniform_window"]
+            sgd = groups.get(BCE + SGD if name.startswith(BCE) else SGD)
+            pruned = (mean_ci_text(pruned_values(runs, sgd), 1, 3)
+                      if runs[0]["config"].optimizer == "beta-lasso" and sgd else "")
             rows.append(f"| {name} | {epochs} | {mean_ci_text(values(runs, live_window), 1, 3)} | "
                         f"{mean_ci_text(values(runs, live_units), 1, 0)} of {len(runs[0]['window'])} | "
-                        f"{mean_ci_text(values(runs, live_shuffled), 1, 3)} |")
+                        f"{mean_ci_text(values(runs, live_shuffled), 1, 3)} | "
+                        f"{mean_ci_text(values(runs, live_support), 1, 3)} | {pruned} |")
     if uniform is not None:
         rows.append(f"\nA map uniform over the pixels where the {dataset} training images vary: {uniform:.3f}; "
                     f"a {WINDOW}x{WINDOW} kernel (S-CONV, S-LOCAL): 1.")
+    return "\n".join(rows)
+
+
+def control_runs(results: list[dict], chapter: Chapter, dataset: str) -> tuple[list[dict], list[dict]]:
+    """(the control runs: beta-LASSO at the students' own lambda for their pull's epochs, the students'-
+    setting runs of the same beta at the scaled lambda), CE loss, in seed order; ([], []) without a control."""
+    control = sorted((r for r in results if r["config"].dataset == dataset and r["config"].optimizer == "beta-lasso"
+                      and not r["config"].pull_match and not r["config"].pull and r["config"].loss == "ce"),
+                     key=lambda r: r["config"].seed)
+    if not control:
+        return [], []
+    beta = control[0]["config"].beta
+    matched = [r for r in group(results, dataset, chapter.epochs).get(f"S-FC beta-LASSO beta={beta:g}", [])
+               if r["config"].pull_match]
+    return control, matched
+
+
+def control_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
+    """Markdown: the control run(s) beside the students'-setting runs of the same beta and seed, and
+    the mean over all seeds of the latter ('' without a control)."""
+    control, matched = control_runs(results, chapter, dataset)
+    if not control:
+        return ""
+    seeds = {r["config"].seed for r in control}
+    rows = ["| run | seeds | epochs | steps | lambda | beta | L1 pull (/ bound) | layer 1 / 2 / 3 non-zero % | "
+            "window mass, live units | test accuracy % |", "|---" * 10 + "|"]
+    for text, runs in ((f"their lambda, their pull's epochs (control)", control),
+                       (f"scaled lambda, {chapter.epochs} epochs, the same seed", [r for r in matched
+                                                                                if r["config"].seed in seeds]),
+                       (f"scaled lambda, {chapter.epochs} epochs, every seed", matched)):
+        if not runs:
+            continue
+        c = runs[0]["config"]
+        lam, _, beta = effective(c)
+        shares = " / ".join(mean_ci_text(values(runs, lambda r, i=i: 100 * share(r, i)), 1, 1) for i in range(3))
+        rows.append(f"| {text} | {len(runs)} | {c.epochs} | {runs[0]['steps_per_epoch'] * c.epochs:,} | {lam:.3g} | "
+                    f"{beta:.3g} | {run_pull(runs[0]):.2f} | {shares} | {mean_ci_text(values(runs, live_window), 1, 3)} "
+                    f"| {mean_ci_text(values(runs, lambda r: 100 * r['test_acc']), 1, 1)} |")
     return "\n".join(rows)
 
 
@@ -223,7 +295,8 @@ def _pull_so_far(r: dict) -> torch.Tensor:
     """The first layer's L1 pull after each epoch, in units of the initial bound: (epochs,)."""
     c = r["config"]
     schedule = cosine_schedule(c.epochs)
-    per_epoch = torch.tensor([c.lr * schedule(e) * r["steps_per_epoch"] * c.lam_first for e in range(c.epochs)])
+    lam = effective(c)[0]
+    per_epoch = torch.tensor([c.lr * schedule(e) * r["steps_per_epoch"] * lam for e in range(c.epochs)])
     return per_epoch.cumsum(0) / init_bound(c.dataset)
 
 
@@ -326,7 +399,13 @@ def protocol(chapter: Chapter) -> str:
             f"{'on' if chapter.augment else 'off'}; {data}, {chapter.val_fraction:.0%} of it held out for "
             f"validation; {chapter.seeds} seed(s). **Students' setting**: lambda {chapter.lam_first:g} (first layer) "
             f"and {chapter.lam_rest:g} (the others), beta {', '.join(f'{b:g}' for b in chapter.betas)}, "
-            f"{chapter.epochs} epochs, with S-FC SGD for as many." + pulls)
+            f"{chapter.epochs} epochs, with S-FC SGD for as many" + (
+                f", both lambdas scaled so that the first layer's L1 pull over the run is {chapter.students_pull:g} x its "
+                "initial bound (the students': 2e-5 over their 39,200 steps) and beta divided by the same factor (the "
+                "threshold beta * lambda is the students')" if chapter.students_pull else "") + "; on a dataset the "
+            f"students never used, beta {', '.join(f'{b:g}' for b in chapter.beyond_betas)}. On the students' datasets, "
+            f"the students' BCE loss for {chapter.bce_seeds} seed(s) (S-FC SGD and the largest beta) and a control run at "
+            f"their own lambda for the epochs their pull takes, {chapter.control_seeds} seed(s)." + pulls)
 
 
 def scale_note(results: list[dict], chapter: Chapter) -> str:
@@ -361,8 +440,8 @@ def run_pull(r: dict) -> float:
 
 def run_threshold(r: dict) -> float:
     """The threshold beta * lambda of a run's first layer (0 for SGD)."""
-    c = r["config"]
-    return c.beta * c.lam_first if c.optimizer == "beta-lasso" else 0.0
+    lam, _, beta = effective(r["config"])
+    return beta * lam if r["config"].optimizer == "beta-lasso" else 0.0
 
 
 def _checks(r: dict | None) -> dict[str, float]:
@@ -391,12 +470,13 @@ def _nearest(groups: dict[str, list[dict]], target: float, prefix: str = "S-FC b
     return min(names, key=lambda k: abs(math.log(max(run_pull(groups[k][0]), 1e-12) / target))) if names else None
 
 
-def _accuracy(groups: dict[str, list[dict]], name: str | None) -> Measurement:
-    """beta-LASSO run `name` minus S-FC SGD of the same length, paired by seed."""
-    if name is None or name not in groups or SGD not in groups:
+def _accuracy(groups: dict[str, list[dict]], name: str | None, sgd: str = SGD) -> Measurement:
+    """beta-LASSO run `name` minus S-FC SGD (`sgd`) of the same length, paired by seed."""
+    if name is None or name not in groups or sgd not in groups:
         return _not_run()
-    acc = {k: values(groups[k], lambda r: r["test_acc"]) for k in (name, SGD)}
-    return Measurement({_describe(name, groups[name]): paired(acc[name], acc[SGD])}, _checks(groups[name][0]))
+    acc = {k: values(groups[k], lambda r: r["test_acc"]) for k in (name, sgd)}
+    return Measurement({_describe(name, groups[name]): _beats(acc[name], acc[sgd][:len(acc[name])])},
+                       _checks(groups[name][0]))
 
 
 def _sparsity(groups: dict[str, list[dict]], name: str | None, which: str) -> Measurement:
@@ -417,17 +497,26 @@ def _sparsity(groups: dict[str, list[dict]], name: str | None, which: str) -> Me
                                                    f"{shares}")
 
 
+LOCALITY_BASELINES = ("vs SGD", "vs shuffled", "vs variance-weighted", "vs SGD pruned")
+
+
 def _locality(groups: dict[str, list[dict]], name: str | None) -> Measurement:
-    """Locality index of run `name` against S-FC SGD of the same length and against its own shuffled weights."""
+    """Locality index of run `name` against its four baselines, paired by seed: S-FC SGD of the same
+    length, its own weights at shuffled and at variance-weighted positions, and S-FC SGD pruned to its sparsity."""
     if name is None or name not in groups or SGD not in groups or groups[name][0]["window"] is None:
-        return _not_run()
+        return Measurement({k: NOT_RUN for k in LOCALITY_BASELINES}, _checks(None))
     runs = groups[name]
-    lasso, sgd, shuffled = values(runs, live_window), values(groups[SGD], live_window), values(runs, live_shuffled)
-    index = lambda base: _beats((lasso - base) / (1 - base), torch.zeros_like(lasso))
-    note = (f"{_describe(name, runs)}: window mass {lasso.nanmean():.3f}, S-FC SGD {sgd.nanmean():.3f}, shuffled "
-            f"{shuffled.nanmean():.3f}, uniform {runs[0]['uniform_window']:.3f}, a 9x9 kernel 1; live units "
-            f"{values(runs, live_units).mean():.0f} of {len(runs[0]['window'])}")
-    return Measurement({"vs SGD": index(sgd), "vs shuffled": index(shuffled)}, _checks(runs[0]), note)
+    by_seed = {r["config"].seed: r for r in groups[SGD]}
+    lasso = values(runs, live_window)
+    bases = dict(zip(LOCALITY_BASELINES, (
+        torch.tensor([live_window(by_seed[r["config"].seed]) for r in runs], dtype=torch.float64),
+        values(runs, live_shuffled), values(runs, live_support), pruned_values(runs, groups[SGD]))))
+    index = lambda base: _beats((lasso - base) / (1 - base).clamp_min(1e-9), torch.zeros_like(lasso))  # base 1: a kernel
+    baselines = ", ".join(f"{k.removeprefix('vs ')} {v.nanmean():.3f}" for k, v in bases.items())
+    note = (f"{_describe(name, runs)}: window mass {lasso.nanmean():.3f}; baselines {baselines}; uniform "
+            f"{runs[0]['uniform_window']:.3f}, a 9x9 kernel 1; live units {values(runs, live_units).mean():.0f} of "
+            f"{len(runs[0]['window'])}")
+    return Measurement({k: index(v) for k, v in bases.items()}, _checks(runs[0]), note)
 
 
 def _beta_cost(groups: dict[str, list[dict]]) -> Measurement:
@@ -470,6 +559,7 @@ def measurements(results: list[dict], chapter: Chapter) -> dict[str, Measurement
           f"{cl.CHAPTER}.beta50-hurts": _beta_cost(students["cifar10"]),
           f"{cl.CHAPTER}.beats-sgd-at-students-pull-mnist": _accuracy(pulled["mnist"], near["mnist"]),
           f"{cl.CHAPTER}.beats-sgd-beta50-mnist": _accuracy(students["mnist"], fifty),
+          f"{cl.CHAPTER}.beats-sgd-bce": _accuracy(students["cifar10"], BCE + fifty, BCE + SGD),
           f"{cl.CHAPTER}.sparsity-mnist": _sparsity(lasso["mnist"], fig2["mnist"], "all"),
           f"{cl.CHAPTER}.local-filters": _locality(students["cifar10"], fifty),
           f"{cl.CHAPTER}.local-filters-at-students-pull": _locality(pulled["cifar10"], near["cifar10"]),
@@ -516,6 +606,9 @@ def findings(results: list[dict], chapter: Chapter) -> str:
             shuffled = values(runs, live_shuffled)
             vs_sgd = side(_beats(lasso, sgd), "above", "below", "within noise of")
             vs_shuffled = side(_beats(lasso, shuffled), "above", "below", "within noise of")
+            support, pruned = values(runs, live_support), pruned_values(runs, groups["S-FC SGD"])
+            vs_support = side(_beats(lasso, support), "above", "below", "within noise of")
+            vs_pruned = side(_beats(lasso, pruned), "above", "below", "within noise of")
             c, so_far = runs[0]["config"], run_pull(runs[0])
             regime = "within" if abs(so_far / cl.TABLE2_PULL - 1) <= cl.TOLERANCE else "outside"
             picked = " (best on validation)" if sum(k.startswith(prefix) for k in groups) > 1 else ""
@@ -524,7 +617,9 @@ def findings(results: list[dict], chapter: Chapter) -> str:
                         f"threshold {c.beta * c.lam_first / init_bound(dataset):.2f} x bound): layer 1 keeps "
                         f"{mean_ci_text(values(runs, lambda r: share(r, 0)))}% of its weights; the window mass of "
                         f"its live units is {lasso.nanmean():.3f}, {vs_sgd} SGD's {sgd.mean():.3f} and {vs_shuffled} "
-                        f"the {shuffled.nanmean():.3f} of the same weights at shuffled positions (uniform map "
+                        f"the {shuffled.nanmean():.3f} of the same weights at shuffled positions, {vs_support} the "
+                        f"{support.nanmean():.3f} at variance-weighted positions and {vs_pruned} the "
+                        f"{pruned.nanmean():.3f} of S-FC SGD pruned to its sparsity (uniform map "
                         f"{runs[0]['uniform_window']:.3f}).")
             pulls = sorted((k for k in groups if k.startswith("S-FC beta-LASSO pull")),
                            key=lambda k: groups[k][0]["config"].pull)
