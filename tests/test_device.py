@@ -51,8 +51,10 @@ def test_no_hard_coded_cuda_anywhere_in_nblib():
         assert not re.search(r"device=['\"]cuda", text), f"{path}: use the device parameter"
 
 
-def test_locally_connected_layer_runs_on_the_inputs_device():
-    layer = LocallyConnected2d(2, 3, 8, 3, stride=2, padding=1).to("meta")
+@pytest.mark.parametrize("method, chunk_bytes", [("gather", 4 << 20), ("gather", 100), ("offsets", 4 << 20)])
+def test_locally_connected_layer_runs_on_the_inputs_device(method, chunk_bytes):
+    layer = LocallyConnected2d(2, 3, 8, 3, stride=2, padding=1, method=method).to("meta")
+    layer.chunk_bytes = chunk_bytes  # 100 bytes: 'gather' one position at a time
     out = layer(torch.zeros(4, 2, 8, 8, device="meta", requires_grad=True))
     out.sum().backward()
     assert out.shape == (4, 3, 4, 4) and layer.weight.grad.device.type == "meta"
