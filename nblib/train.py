@@ -3,8 +3,8 @@
 Three entry points share one epoch loop (`_epochs`):
 - `fit(model, ...)`: one model, with validation, early stopping on a plateau, per-epoch
   metric hooks, checkpoints at chosen epochs and resuming after an interruption;
-- `fit_many(make_model, n_models, ...)`: M copies of one architecture trained together with
-  `torch.func.vmap` over stacked parameters (e.g. a seeds sweep);
+- `fit_many(make_model, n_models, ...)`: M copies of one architecture trained together, with
+  `torch.func.vmap` over stacked parameters where that is faster (e.g. a seeds sweep);
 - `train_stacked(model, ...)`: a module that already holds M models in batched layers
   (parameters with a leading dimension M), as the binary-tree chapter's nets do.
 For M models the loss is the sum of the per-model mean losses and every model draws its own
@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+
+from nblib.layers import LocallyConnected2d
 
 
 def mse_per_model(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -108,38 +110,82 @@ def train_stacked(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
 
 # --- many copies of one architecture, with torch.func.vmap -----------------------------------
 
-class ModelStack:
-    """M independent copies of one architecture as stacked parameters, called with vmap.
+# When stacking loses on a CPU (benchmarks/bench_stacking.py, model by model): a vmapped
+# convolution becomes one grouped convolution and a vmapped LocallyConnected2d gathers every
+# model's patches at once, and a dense weight too large for the cache (image nets' FCNet, 0.2M
+# to 3.6M weights per layer: 1.3x to 3x slower stacked) is moved once more per model by the
+# batched matmul's backward; M small steps one after another stay in cache. Small dense nets
+# (digit pairs' MLPs, up to 0.1M weights: 0.5x to 0.6x) and WeightNet's FFT convolution (0.35x to
+# 0.8x) win stacked.
+_LOOP_ON_CPU = (torch.nn.Conv1d, torch.nn.Conv2d, LocallyConnected2d)
+LARGEST_STACKED_WEIGHT = 2 ** 18  # floats (1 MiB): the largest dense weight that stacks on a CPU
 
-    The models are built (and initialised) on the CPU, the same numbers on every device, and
-    their stacked parameters live on `device`.
+
+def stacking_wins(model: torch.nn.Module, device: torch.device | str) -> bool:
+    """Whether M copies of `model` train faster stacked (vmap) than one after another. On a CPU,
+    only nets without convolutions or locally connected layers whose dense weights are all at
+    most LARGEST_STACKED_WEIGHT (the rule bench_stacking.py checks, model by model); on a GPU
+    always (one kernel launch for M models; not measured on the machine that wrote this)."""
+    if torch.device(device).type != "cpu":
+        return True
+    if any(isinstance(m, _LOOP_ON_CPU) for m in model.modules()):
+        return False
+    return all(m.weight.numel() <= LARGEST_STACKED_WEIGHT for m in model.modules()
+               if isinstance(m, torch.nn.Linear))
+
+
+class ModelStack:
+    """M independent copies of one architecture, called as one: x (M, B, ...) -> (M, B, ...).
+
+    Stacked (`stacked=True`): the parameters are stacked (name -> (M, ...)) and the models
+    called with vmap. Looped (`stacked=False`): M ordinary modules called one after another.
+    Both train identically (to float rounding); `stacked=None` picks the faster for this model
+    and device (`stacking_wins`). The models are built (and initialised) on the CPU, the same
+    numbers on every device and either way, and live on `device`.
     """
 
     def __init__(self, make_model: Callable[[int], torch.nn.Module], n_models: int,
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", stacked: bool | None = None):
         models = [make_model(i).to(device) for i in range(n_models)]
         if any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in models[0].modules()):
             raise ValueError("fit_many cannot vmap BatchNorm (its running statistics update in place); "
                              "train such models with fit, or write them with batched layers")
-        self.params, self.buffers = torch.func.stack_module_state(models)  # name -> (M, ...)
-        self.base = models[0].to("meta")
+        self.stacked = stacking_wins(models[0], device) if stacked is None else stacked
         self.n_models = n_models
+        if self.stacked:
+            self.params, self.buffers = torch.func.stack_module_state(models)  # name -> (M, ...)
+            self.base = models[0].to("meta")
+        else:
+            self.models = models
 
     def parameters(self) -> list[torch.Tensor]:
-        return list(self.params.values())
+        if self.stacked:
+            return list(self.params.values())
+        return [p for m in self.models for p in m.parameters()]
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """x (M, B, ...) -> outputs (M, B, ...)."""
-        call = lambda p, b, xb: torch.func.functional_call(self.base, (p, b), (xb,))
-        return torch.vmap(call)(self.params, self.buffers, x)
+    def __call__(self, x: torch.Tensor):
+        """x (M, B, ...) -> outputs (M, B, ...) (or a tuple of them, as the model returns)."""
+        if self.stacked:
+            call = lambda p, b, xb: torch.func.functional_call(self.base, (p, b), (xb,))
+            return torch.vmap(call)(self.params, self.buffers, x)
+        outs = [m(xi) for m, xi in zip(self.models, x)]
+        if isinstance(outs[0], tuple):
+            return tuple(torch.stack(parts) for parts in zip(*outs))
+        return torch.stack(outs)
+
+    def state_dict(self, i: int) -> dict[str, torch.Tensor]:
+        """Model i's parameters and buffers (views into the stack, or the module's own)."""
+        if self.stacked:
+            return {k: v[i] for k, v in {**self.params, **self.buffers}.items()}
+        return dict(self.models[i].state_dict())
 
     def model(self, i: int, make_model: Callable[[int], torch.nn.Module]) -> torch.nn.Module:
         """Model i as an ordinary module (for evaluation, plots, saving)."""
         module = make_model(i)
-        stacked = {**self.params, **self.buffers}
+        state = self.state_dict(i)
         # the module's own state (its persistent entries): non-persistent buffers, such as a
         # locally connected layer's patch index, are rebuilt by make_model
-        module.load_state_dict({k: stacked[k][i].detach().clone() for k in module.state_dict()})
+        module.load_state_dict({k: state[k].detach().clone() for k in module.state_dict()})
         return module
 
 
@@ -149,15 +195,17 @@ def fit_many(make_model: Callable[[int], torch.nn.Module], n_models: int, x: tor
              schedule: Callable[[int], float] = lambda epoch: 1.0,
              loss_fn: Callable = F.cross_entropy, per_model_data: bool = False,
              hooks: dict[str, Callable[[ModelStack], torch.Tensor]] | None = None, seed: int = 0,
-             progress: bool | str = True) -> tuple[ModelStack, History]:
+             progress: bool | str = True, stacked: bool | None = None) -> tuple[ModelStack, History]:
     """Train M copies of an architecture (model i = make_model(i)) together.
 
     x, y: one dataset (n, ...) shared by all models, or with `per_model_data` one per model
     (M, n, ...); y may be any tensor that `loss_fn(output, y)` understands for one model.
     Model i sees its own batch order. Returns the stack and the history: the per-epoch loss
     of every model, and per hook (name -> hook(stack), e.g. test accuracy of every model).
+    `stacked`: vmap the models (True), loop over them (False), or the faster for this model
+    and device (None, `stacking_wins`); the updates are the same either way.
     """
-    stack = ModelStack(make_model, n_models, device=x.device)
+    stack = ModelStack(make_model, n_models, device=x.device, stacked=stacked)
     if not per_model_data:
         x, y = x.expand(n_models, *x.shape), y.expand(n_models, *y.shape)  # shared data, no copy
     rows = torch.arange(n_models, device=x.device)[:, None]

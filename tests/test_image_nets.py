@@ -135,7 +135,7 @@ def test_a_stack_of_localnets_trains_as_each_would_alone():
             nn.functional.cross_entropy(alone(x[idx[1]]), y[idx[1]]).backward()
             optimizer.step()
     for name, value in alone.state_dict().items():
-        torch.testing.assert_close(stack.params[name][1], value, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(stack.state_dict(1)[name], value, atol=1e-5, rtol=1e-4)
 
 
 def test_the_seed_protocol_and_our_scaling():

@@ -4,8 +4,9 @@ import pytest
 import torch
 from torch import nn
 
-from nblib.train import (EarlyStopping, cosine_schedule, fit, fit_many, minibatches,
-                         step_schedule)
+from nblib.layers import LocallyConnected2d
+from nblib.train import (EarlyStopping, ModelStack, cosine_schedule, fit, fit_many, minibatches,
+                         stacking_wins, step_schedule)
 
 
 def data(n=96, d=6, classes=3, seed=0):
@@ -115,6 +116,58 @@ def test_fit_many_equals_training_one_by_one():
         alone = stack.model(i, mlp)
         for a, b in zip(model.parameters(), alone.parameters()):
             assert torch.allclose(a, b, atol=1e-5)
+
+
+def _conv(i):
+    torch.manual_seed(i)
+    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 4, 3))
+
+
+class TwoHeads(nn.Module):
+    """A model that returns a tuple, as digit pairs' PairNet does."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.head = nn.Linear(6, 5), nn.Linear(5, 3)
+
+    def forward(self, x):
+        hidden = self.body(x).relu()
+        return self.head(hidden), hidden
+
+
+@pytest.mark.parametrize("case", ["conv", "tuple"])
+def test_fit_many_stacked_and_looped_train_alike(case):
+    """The vmapped and the looped path give the same models (to float rounding), with a model
+    that returns a tuple too, and each path reports which it took."""
+    if case == "conv":
+        x, y = torch.randn(64, 1, 6, 6), torch.randint(0, 3, (64,))
+        make, loss = _conv, nn.functional.cross_entropy
+    else:
+        (x, y), make = data(), lambda i: (torch.manual_seed(i), TwoHeads())[1]
+        loss = lambda out, target: nn.functional.cross_entropy(out[0], target) + out[1].square().mean()
+    stacks = {}
+    for stacked in (True, False):
+        stacks[stacked], history = fit_many(make, 3, x, y, epochs=2, batch_size=16, loss_fn=loss, seed=1,
+                                            make_optimizer=lambda p: torch.optim.Adam(p, lr=1e-2),
+                                            stacked=stacked, progress=False)
+        assert stacks[stacked].stacked is stacked and history.stacked().shape == (2, 3)
+    for i in range(3):
+        a, b = stacks[True].state_dict(i), stacks[False].state_dict(i)
+        assert a.keys() == b.keys()
+        for k in a:
+            torch.testing.assert_close(a[k], b[k], atol=1e-5, rtol=1e-4)
+        assert not torch.equal(a["0.weight" if case == "conv" else "body.weight"], make(i).state_dict()[
+            "0.weight" if case == "conv" else "body.weight"])  # it trained
+
+
+def test_stacking_rule_loops_convolutions_and_large_dense_weights_on_a_cpu():
+    small = nn.Sequential(nn.Linear(196, 500), nn.ReLU(), nn.Linear(500, 10))
+    large = nn.Sequential(nn.Linear(3072, 1176))
+    assert stacking_wins(small, "cpu") and not stacking_wins(large, "cpu") and not stacking_wins(_conv(0), "cpu")
+    assert not stacking_wins(nn.Sequential(LocallyConnected2d(1, 2, 6, 3)), "cpu")
+    assert all(stacking_wins(m, "cuda") for m in (small, large, _conv(0)))
+    assert ModelStack(lambda i: _conv(i), 2).stacked is False  # the default follows the rule
+    assert ModelStack(lambda i: small, 2).stacked is True
 
 
 def test_fit_many_refuses_batchnorm():

@@ -12,7 +12,8 @@ Every net has the ConvNet's latent shape after each stage (6x12x12 and 16x4x4 on
 
 Inputs are in the seed's [-1, 1] convention, so its FGSM budgets (0.1 MNIST, 0.01 CIFAR-10)
 apply as they are. The seeds of one (dataset, net, n_train) cell are trained together with
-`fit_many` (vmap over stacked parameters), each on its own balanced subset.
+`fit_many` (stacked with vmap or looped, whichever is faster for the net on the device), each on
+its own balanced subset.
 """
 from __future__ import annotations
 
@@ -175,7 +176,7 @@ def stable_seed(*keys) -> int:
 
 @dataclass(frozen=True)
 class Cell:
-    """All seeds of one net at one training size, trained together (one stacked model).
+    """All seeds of one net at one training size, trained together (`fit_many`).
 
     n_train: examples per class (a balanced subset, its own per seed, as the seed's code drew).
     epochs and batch: the seed's for this n_train, times epoch_scale and batch_scale; lr: SGD's
