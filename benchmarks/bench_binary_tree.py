@@ -20,6 +20,8 @@ from nblib.cache import ResultCache
 from nblib.cluster import Runner
 from nblib.train import step_schedule, train_stacked
 
+from timing import interleaved
+
 
 def time_stacked(sweep: bt.TreeSweep, n_train: int) -> tuple[float, int]:
     start = time.perf_counter()
@@ -48,6 +50,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--speedup-n", type=int, default=256, help="cell used for the speed-up")
     parser.add_argument("--speedup-epoch-scale", type=float, default=0.1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the speed-up")
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {platform.processor()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}")
@@ -67,11 +70,16 @@ def main() -> None:
     print(f"  {models} models trained in {wall:.1f} s wall ({per_cell})")
 
     small = bt.TreeSweep(n_train=(args.speedup_n,), trials=args.trials, epoch_scale=args.speedup_epoch_scale)
-    together, count = time_stacked(small, args.speedup_n)
-    alone = time_one_by_one(small, args.speedup_n)
+    count = time_stacked(small, args.speedup_n)[1]
+    seconds = interleaved({"together": lambda: time_stacked(small, args.speedup_n),
+                           "alone": lambda: time_one_by_one(small, args.speedup_n)},
+                          rounds=args.rounds, steps=1, warmup=0)
+    together, alone = seconds["together"], seconds["alone"]
     epochs = bt.epochs_for(args.speedup_n, small.epoch_scale)
-    print(f"speed-up on the n_train={args.speedup_n} cell, {epochs} epochs, {count} models:")
-    print(f"  together: {together:.2f} s   one after another: {alone:.2f} s   speed-up: {alone / together:.1f}x")
+    print(f"speed-up on the n_train={args.speedup_n} cell, {epochs} epochs, {count} models "
+          f"(medians of {args.rounds} interleaved rounds):")
+    print(f"  together: {together:.2f} s   one after another: {alone:.2f} s   together/alone: "
+          f"{together / alone:.2f}x (speed-up {alone / together:.1f}x)")
     print(f"  full sweep one after another, estimated: {wall * alone / together / 60:.0f} min")
 
 
