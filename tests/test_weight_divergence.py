@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from nblib.chapters import weight_divergence as wd
+from nblib.layers import LocallyConnected2d
 from nblib.params import ParameterError, check_params
 
 
@@ -79,16 +80,51 @@ def test_a_run_switches_exactly_and_records_divergence():
         wd.train(wd.Run("mnist", init="cnn-ish"), progress=False)
 
 
-def test_the_leak_demo_trains_the_same_net_on_both_splits():
-    out = wd.train_leak(wd.LeakDemo("cifar10", epochs=1), progress=False)
+def test_the_leak_demo_measures_copied_and_unseen_images_inside_one_net():
+    out = wd.train_leak(wd.LeakDemo("cifar10", epochs=1, lr=1e-3), progress=False)
+    leaky = out["leaky"]
     assert out["stats"]["val_in_train"] > 0.85
-    assert len(out["leaky"]["val_acc"]) == len(out["clean"]["val_acc"]) == 1
-    assert out["leaky"]["copied"] == round(out["stats"]["val_in_train"] * out["leaky"]["val_size"])
-    for split, parts in (("leaky", ("copied", "unseen")), ("clean", ("all",))):
-        for part in parts:
-            assert out[split][f"balanced {part}"].shape == (1,) and 0 <= out[split][f"balanced {part}"][0] <= 1
-    assert out["leaky"]["train_size"] + out["leaky"]["val_size"] == out["stats"]["images"]  # train + test merged
-    assert 0 <= out["clean"]["test_acc"] <= 1
+    assert leaky["copied"] == round(out["stats"]["val_in_train"] * leaky["val_size"])
+    assert leaky["train_size"] + leaky["val_size"] == out["stats"]["images"]  # train + test merged
+    for name in ("val_acc", "train_acc", "plain copied", "plain unseen", "balanced copied", "balanced unseen",
+                 "balanced copied covered"):
+        assert leaky[name].shape == (1,) and 0 <= leaky[name][0] <= 1, name
+    # the plain 'validation' accuracy is the two shares' weighted sum
+    share = leaky["copied"] / leaky["val_size"]
+    assert leaky["val_acc"][0] == pytest.approx(share * leaky["plain copied"][0] + (1 - share) * leaky["plain unseen"][0])
+    assert 1 <= len(leaky["unseen_classes"]) <= 10
+
+
+def test_the_study_distances_read_whole_blocks_at_interior_positions():
+    layer = LocallyConnected2d(1, 2, 4, 2)  # 3x3 positions: only the centre is interior at ring 1
+    with torch.no_grad():
+        layer.weight.copy_(torch.ones_like(layer.weight))
+        layer.filters()[1, 1] = 2.0  # the centre's block: parallel to its neighbours' (cosine 0), twice as long
+    euclid, cosine = wd.study_distances(layer, 1)
+    norm = layer.weight.norm().item()
+    assert cosine == pytest.approx(0.0, abs=1e-9)
+    assert euclid == pytest.approx(torch.ones(8).norm().item() / norm)  # |2 - 1| on 8 numbers, layer norm 1
+    with torch.no_grad():
+        layer.filters()[1, 1, 1] = -2.0  # the second output channel flips: the whole block's cosine moves
+    assert wd.study_distances(layer, 1)[1] > 0.4 and embed_cosine(layer) > 0
+
+
+def embed_cosine(layer):
+    from nblib.embed import filter_distances
+    return filter_distances(layer, 1)[1]
+
+
+def test_drift_is_zero_at_the_switch_and_two_nets_trained_apart_are_matched_by_channel():
+    cnn = wd.ott_net("cifar10")
+    switch = cnn[0].weight.detach().clone()
+    freed = wd.free(cnn, (3, 32, 32))
+    for model in (cnn, freed):
+        assert all(v == pytest.approx(0.0, abs=1e-6) for v in wd.drift(model, switch).values())
+    with torch.no_grad():
+        cnn[0].weight[0].neg_()  # one of 64 channels reversed: cosine distance 2 on it
+    assert wd.drift(cnn, switch)["drift cosine"] == pytest.approx(2 / 64, abs=1e-6)
+    assert wd.matched_distance(switch, switch[torch.randperm(64)]) == pytest.approx(0.0, abs=1e-9)
+    assert wd.matched_distance(switch, wd.ott_net("cifar10")[0].weight.detach()) > 0.5
 
 
 def test_chapter_parameters_are_checked_before_any_work():
@@ -97,7 +133,9 @@ def test_chapter_parameters_are_checked_before_any_work():
     assert len(runs) == 2 * (2 + 1 + 1)  # per seed: 2 sigmas, the shift without noise, one from random init
     assert {(r.sigma, r.shift) for r in runs if r.init == "cnn"} == {(0.0, 0), (0.3, 0), (0.0, 2)}
     assert {(r.sigma, r.shift) for r in runs if r.init == "random"} == {(0.0, 0)}
-    assert len(chapter.leak_demos()) == 2
+    assert len(chapter.leak_demos()) == 2 * 3  # both datasets whatever `datasets` trains, 3 shuffles each
+    leak = check_params(wd.Chapter, datasets=["mnist"], leak_datasets=["cifar10"], leak_seeds=2, leak_epochs=4, lr=1e-3)
+    assert [(d.dataset, d.epochs, d.lr, d.seed) for d in leak.leak_demos()] == [("cifar10", 4, 1e-3, 0), ("cifar10", 4, 1e-3, 1)]
     for bad, message in [(dict(sigmas=[-0.1]), "'sigmas'.*>= 0"), (dict(datasets=["svhn"]), "'datasets'.*allowed"),
                          (dict(rings=[1, 14]), "'rings'.*14x14 positions"),
                          (dict(train_per_class=6000), "'train_per_class'.*at most"), (dict(sigmas=[]), "empty")]:

@@ -57,7 +57,8 @@ TEST_NOISE = ("noise 0.1", "noise 0.3")
 CURVES = ("euclid r1", "euclid r4", "cosine r1", "cosine r4")  # first layer, the study's rings 1 and 4
 CHANCE = 0.10  # class-balanced accuracy of a constant answer, 10 classes
 
-LONG_EPOCHS = 100  # the shortest free phase the study ran to a plateau was Exp 0's 130 epochs
+LONG_EPOCHS = 60  # a free phase long enough for the end of the divergence to show (the study's: 130-500 epochs),
+# provided the distance has plateaued by then (PLATEAU): a distance still rising is not graded
 QUICK_EPOCHS = 30  # Exp 0's plateau came "quickly" in a 130-epoch free phase: a quarter of it
 PLATEAU_GROWTH = 0.02  # a distance "has plateaued" when the last tenth of its epochs added under 2% of it
 SMOOTH_DROP = 0.01  # "non-decreasing": no epoch lowers the curve by more than 1% of its value
@@ -100,9 +101,8 @@ OVERFIT_03 = Condition("overfitting at sigma 0.3", "the free net overfits at sig
 MEMORISED_C = Condition("memorised", "the leaky net memorised its training images: class-balanced accuracy on the "
                                      "'validation' images that are copies of training images at least "
                                      f"{MEMORISED:g} in every run", ">=", MEMORISED)
-ALL_CLASSES = Condition("unseen classes", "the 'validation' images without a copy in training cover all 10 classes "
-                                          "in every shuffle (else copied against unseen compares different classes)",
-                        ">=", 10)
+UNSEEN = Condition("unseen images", "at least 100 'validation' images without a copy in training in every shuffle "
+                                    "(the accuracy on them is measured on that many)", ">=", 100)
 SCALE = Condition("shift share", f"the shifts are of Ott's size: at least {100 * OTT_SHIFT_SHARE:.0f}% of the image "
                                  "side (Ott: 20-30%, 6-10 px on CIFAR-10)", ">=", OTT_SHIFT_SHARE)
 RANDOM_PLATEAU = Condition("random plateau", "every free net from a random initialisation stopped on its validation "
@@ -409,10 +409,11 @@ LEAK_COPIES = Claim(
     where="Experiment 1, caption of figure 3 (the leak: STUDIES.md, from the study's code)",
     setting=LEAK_SETTING,
     study=NotReported("the study did not know of its leak"),
-    measure="on the study's split, class-balanced accuracy on 'validation' images with a copy in training minus on "
-            "those without, after the last epoch, paired by shuffle seed",
+    measure="on the study's split, after the last epoch: class-balanced accuracy on 'validation' images with a copy "
+            "in training, within the classes that the images without a copy cover, minus class-balanced accuracy on "
+            "those without, paired by shuffle seed",
     scope="our leak demonstration on CIFAR-10 (the partial copy), every shuffle seed", section=SECTION["leak"],
-    conditions=(RUNS, ALL_CLASSES), unit=100, unit_name="points", digits=1, **_cifar())
+    conditions=(RUNS, UNSEEN), unit=100, unit_name="points", digits=1, **_cifar())
 
 CLAIMS = (
     DIVERGE, FAR, NOISE_DIVERGES, _mnist(NOISE_DIVERGES), SMALL_PLATEAU, SMOOTH, NORMS,
@@ -437,7 +438,9 @@ CHANGES = (
     Change(FAR.id,
            "Compared 6 epochs after the switch with the study's run, typed as '~100' epochs (it trained 500), while "
            f"the distance was still rising; now it needs at least {LONG_EPOCHS} epochs and a plateau, and MNIST is "
-           "no longer part of it.",
+           "no longer part of it. (The registry asked for 100 epochs until the run that grades it was designed; "
+           f"{LONG_EPOCHS} is what fits this machine, and the plateau condition still refuses a rising distance. "
+           "No run was graded on 100.)",
            f"'not reproduced' in {_PUBLISHED}: CIFAR-10 0.030 ± 0.005, MNIST 0.002 ± 0.000 at sigma 0.5."),
     Change(LESS_ACCURATE.id,
            "Was one claim over six cells (CIFAR-10 and MNIST, 3 noise levels) without the study's numbers, where one "
@@ -463,6 +466,8 @@ CHANGES = (
            "(MNIST), with 2-pixel shifts."),
     Change(LEAK_COPIES.id,
            "The CIFAR-10 row was set to 'inconclusive' by hand where the images without a copy cover 4 of 10 "
-           "classes; now that is a validity condition (not tested here), and MNIST is its own claim.",
+           "classes; now the images with a copy are compared within the classes those without cover "
+           "(class-balanced), after a demonstration long enough to memorise, and MNIST is its own claim. (Between "
+           "the two, the registry made 'all 10 classes covered' a condition: no run was graded on it.)",
            f"'inconclusive' in {_PUBLISHED} for both: CIFAR-10 -12.5 ± 13.4 points (not a test), MNIST +0.8 ± 1.3."),
 )

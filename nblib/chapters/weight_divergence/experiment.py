@@ -28,8 +28,9 @@ from nblib.params import ParameterError, param
 from nblib.train import EarlyStopping, balanced_evaluate, evaluate, fit
 
 __all__ = ["DATASETS", "ott_net", "free", "merged", "leaky_shuffle", "leaky_split", "leak_stats",
-           "clean_split", "add_noise", "conv_shapes", "distances", "random_free", "robustness", "Run", "train",
-           "LeakDemo", "train_leak", "Chapter"]
+           "clean_split", "add_noise", "conv_shapes", "distances", "study_distances", "drift", "first_kernel",
+           "matched_distance", "balanced_accuracy", "random_free", "robustness", "Run", "train", "LeakDemo",
+           "train_leak", "Chapter"]
 RINGS = (1, 4)  # ring distances between positions whose filters are compared (the seed's)
 SIDES = {"cifar10": 32, "mnist": 28}
 DATASETS = ("cifar10", "mnist")
@@ -160,14 +161,74 @@ def clean_split(dataset: str, val_fraction: float = 0.1, seed: int = 0):
 
 def distances(model: nn.Module, rings: tuple[int, ...] = RINGS) -> dict[str, float]:
     """Mean Euclidean and cosine distance between the filters of positions at each ring distance
-    in `rings`, for every locally connected layer where that ring fits ('l1 euclid r4', ...)."""
+    in `rings`, for every locally connected layer where that ring fits ('l1 euclid r4', ...), and
+    the study's two definitions on the first layer ('l1 study-cosine r1', ...: `study_distances`)."""
     out = {}
     layers = [m for m in model.modules() if isinstance(m, LocallyConnected2d)]
     for i, layer in enumerate(layers, 1):
         for ring in rings:
             if ring < min(layer.out_size):
                 out[f"l{i} euclid r{ring}"], out[f"l{i} cosine r{ring}"] = embed.filter_distances(layer, ring)
+    for ring in rings:
+        if 2 * ring < min(layers[0].out_size):
+            out[f"l1 study-euclid r{ring}"], out[f"l1 study-cosine r{ring}"] = study_distances(layers[0], ring)
     return out
+
+
+def study_distances(local: LocallyConnected2d, ring: int) -> tuple[float, float]:
+    """The study's distances between the filters of positions at ring distance `ring` (STUDIES.md):
+    only interior positions (every neighbour at that ring inside the layer); a position's filter is
+    its whole block (C_out x C_in x kh x kw numbers, flattened) for the cosine distance; the Euclidean
+    distance is taken after dividing the layer's weight by its global norm. Means over pairs."""
+    w = local.weight.detach().double()
+    w = (w / w.norm()).reshape(*local.out_size, -1)  # (H', W', C_out * K)
+    oh, ow = local.out_size
+    centre = w[ring:oh - ring, ring:ow - ring]
+    euclid, cosine, count = 0.0, 0.0, 0
+    for di in range(-ring, ring + 1):
+        for dj in range(-ring, ring + 1):
+            if max(abs(di), abs(dj)) != ring:
+                continue
+            other = w[ring + di:oh - ring + di, ring + dj:ow - ring + dj]
+            euclid += (centre - other).norm(dim=-1).sum().item()
+            cosine += (1 - torch.nn.functional.cosine_similarity(centre, other, dim=-1)).sum().item()
+            count += centre.shape[0] * centre.shape[1]
+    if count == 0:
+        raise ValueError(f"no interior position at ring distance {ring} in a {oh}x{ow} layer")
+    return euclid / count, cosine / count
+
+
+def first_kernel(model: nn.Module) -> torch.Tensor:
+    """The first layer's filters as (positions, C_out, C_in * kh * kw): one position for a CNN."""
+    layer = next(m for m in model.modules() if isinstance(m, (nn.Conv2d, LocallyConnected2d)))
+    if isinstance(layer, nn.Conv2d):
+        return layer.weight.detach().reshape(1, layer.out_channels, -1)
+    return layer.weight.detach().reshape(-1, layer.out_channels, layer.weight.shape[-1])
+
+
+def drift(model: nn.Module, switch: torch.Tensor) -> dict[str, float]:
+    """How far the first layer's filters moved from the kernel at the switch (C_out, C_in, kh, kw):
+    the cosine distance per position and output channel (ours), and per position with the whole
+    block flattened (the study's), means over positions and channels. The CNN continued's drift is
+    the yardstick for the free net's divergence: how far training moves one shared kernel."""
+    now = first_kernel(model).double()
+    then = switch.reshape(1, switch.shape[0], -1).double().to(now.device).expand_as(now)
+    cosine = lambda a, b: (1 - torch.nn.functional.cosine_similarity(a, b, dim=-1)).mean().item()
+    return {"drift cosine": cosine(now, then), "drift study-cosine": cosine(now.flatten(1), then.flatten(1))}
+
+
+def matched_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean cosine distance between the filters of two kernels (C_out, C_in, kh, kw) learnt apart,
+    after pairing each filter of `a` with one of `b`, greedily by highest cosine similarity (a
+    net's channels come in any order): how far apart two independently trained CNNs' filters are."""
+    a, b = a.flatten(1).double(), b.flatten(1).double()
+    similarity = torch.nn.functional.normalize(a, dim=1) @ torch.nn.functional.normalize(b, dim=1).T
+    total = 0.0
+    for _ in range(len(a)):
+        i, j = divmod(int(similarity.argmax()), similarity.shape[1])
+        total += 1 - similarity[i, j].item()
+        similarity[i, :], similarity[:, j] = -math.inf, -math.inf
+    return total / len(a)
 
 
 @dataclass(frozen=True)
@@ -215,7 +276,7 @@ def _augment(run: Run):
 
 EPS = (0.01, 0.03)  # FGSM budgets (L-inf, on [0, 1] inputs)
 TEST_SIGMAS = (0.1, 0.3)  # Gaussian noise on the test images
-PROBE = 2000  # training images evaluated (clean) after every epoch
+PROBE = 500  # training images evaluated (clean) after every epoch
 
 
 def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: tuple[float, ...] = EPS,
@@ -234,8 +295,9 @@ def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: tuple[fl
 def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
     """Train one run; per-branch curves per epoch (the augmented batches' mean loss, clean loss and
     accuracy on the first `PROBE` training images, validation loss and accuracy), filter distances
-    per epoch for the free net, class-balanced test accuracy and robustness at the end (the CIFAR-10
-    copy's test classes are unequal)."""
+    per epoch for the free net, each branch's drift from the kernel at the switch, class-balanced
+    test accuracy and robustness at the end (the CIFAR-10 copy's test classes are unequal), and the
+    first layer's kernel at the switch."""
     if run.init not in ("cnn", "random"):
         raise ValueError(f"init must be 'cnn' or 'random', got {run.init!r}")
     start = time.perf_counter()
@@ -253,19 +315,21 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
     torch.manual_seed(run.seed)
     cnn = ott_net(run.dataset).to(device)
 
-    def phase(model, epochs, seed, label, stop=True, divergence=False):
+    def phase(model, epochs, seed, label, stop=True, divergence=False, switch=None):
         hooks = {"train_clean": lambda m: evaluate(m, x[:PROBE], y[:PROBE])}
         if divergence:
             hooks["distances"] = lambda m: distances(m, run.rings)
+        if switch is not None:
+            hooks["drift"] = lambda m: drift(m, switch)
         history = fit(model, x, y, epochs=epochs, batch_size=batch, seed=seed,
                       optimizer=torch.optim.Adam(model.parameters(), lr=lr), val=(x_val, y_val),
                       early_stopping=EarlyStopping(run.patience) if stop else None, augment=_augment(run),
                       hooks=hooks, progress=label if progress else False)
         curves = {k: torch.tensor(history[k]) for k in ("train_loss", "val_loss", "val_acc")}
         curves["train_clean_loss"], curves["train_clean_acc"] = torch.tensor(history["train_clean"]).T
-        if divergence:
-            curves["distances"] = {k: torch.tensor([d[k] for d in history["distances"]])
-                                   for k in history["distances"][0]}
+        for name in ("distances", "drift"):
+            if name in hooks:
+                curves[name] = {k: torch.tensor([d[k] for d in history[name]]) for k in history[name][0]}
         return curves
 
     def finish(model) -> dict:
@@ -284,9 +348,12 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
         freed = free(cnn, shape)
         with torch.no_grad():
             out["switch_gap"] = (freed(x_test[:500]) - cnn(x_test[:500])).abs().max().item()
-        out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False, divergence=True)
+        switch = cnn[0].weight.detach().clone()
+        out["switch_kernel"] = switch.cpu()  # the first layer at the switch: independent seeds' CNNs compare
+        out["free"] = phase(freed, run.after_epochs, run.seed + 1, "free net", stop=False, divergence=True,
+                            switch=switch)
         out["free"].update(finish(freed))
-        out["cnn_after"] = phase(cnn, run.after_epochs, run.seed + 1, "CNN continued", stop=False)
+        out["cnn_after"] = phase(cnn, run.after_epochs, run.seed + 1, "CNN continued", stop=False, switch=switch)
         out["cnn_after"].update(finish(cnn))
     out["seconds"] = time.perf_counter() - start
     return out
@@ -294,45 +361,75 @@ def train(run: Run, device: torch.device = torch.device("cpu"), progress: bool =
 
 @dataclass(frozen=True)
 class LeakDemo:
-    """The same CNN trained for `epochs` on the seed's leaky split and on a clean one (no early
-    stopping, no augmentation), to show what the leak does to the validation accuracy."""
+    """Ott's CNN trained for `epochs` on the study's leaky split (no early stopping, no
+    augmentation), long enough to memorise its training images, to show what the leak does to the
+    'validation' accuracy the study reported. lr 0 means Ott's (Adam 1e-4 CIFAR-10, 1e-3 MNIST)."""
     dataset: str = "cifar10"
     epochs: int = 10
+    lr: float = 0.0
     seed: int = 0
 
     def reads(self) -> tuple[str, ...]:
         return (self.dataset,)
 
 
+LEAK_PROBE = 2000  # leaky-split training images whose accuracy is measured after every epoch (memorisation)
+
+
+@torch.no_grad()
+def _predictions(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    out = torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    model.train(was_training)
+    return out
+
+
+def balanced_accuracy(correct: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean over the classes present in y of each class's accuracy (nan for no images)."""
+    classes = y.unique()
+    if len(classes) == 0:
+        return math.nan
+    return torch.stack([correct[y == c].double().mean() for c in classes]).mean().item()
+
+
 def train_leak(demo: LeakDemo, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
-    """The same CNN on the seed's leaky split ("validation" = its last 20%) and on a clean split
-    (validation from the training images), per epoch: plain validation accuracy (the seed's
-    number) and class-balanced accuracy, on the leaky split separately for the validation images
-    with an identical copy in training ("copied") and those without ("unseen"). The merged
-    CIFAR-10 copy has unequal classes (its test part), so across splits only balanced accuracies
-    compare; copied against unseen is the leak itself, in one model."""
+    """The CNN on the study's leaky split ("validation" = its last 20%), per epoch: the plain
+    'validation' accuracy (the study's number); plain and class-balanced accuracy on the validation
+    images with an identical copy in training ("copied") and on those without ("unseen"); the
+    class-balanced accuracy on the copied images of the classes the unseen images cover ("copied
+    covered": against "balanced unseen" it compares like with like, since on the CIFAR-10 copy the
+    unseen images come from the merged array's class-skewed test part); and the accuracy on
+    LEAK_PROBE training images (has the net memorised its training set?)."""
     start, out = time.perf_counter(), {"demo": demo}
-    lr, batch = Run(demo.dataset).optimizer_settings()
+    lr, batch = Run(demo.dataset, lr=demo.lr).optimizer_settings()
     x, y, x_val, y_val = leaky_split(demo.dataset, demo.seed)
-    clean = clean_split(demo.dataset, 0.2, demo.seed)
-    splits = {"leaky": (x.float() / 255, y, x_val.float() / 255, y_val), "clean": clean[:4]}
     out["stats"] = leak_stats(x, x_val)
     seen = set(_row_keys(x))
     copied = torch.tensor([k in seen for k in _row_keys(x_val)])
-    for name, (xt, yt, xv, yv) in splits.items():
-        xv, yv = xv.to(device), yv.to(device)
-        parts = {"copied": copied, "unseen": ~copied} if name == "leaky" else {"all": torch.ones(len(xv), dtype=torch.bool)}
-        hooks = {f"balanced {part}": (lambda m, keep=keep.to(device): balanced_evaluate(m, xv[keep], yv[keep])[1])
-                 for part, keep in parts.items()}
-        torch.manual_seed(demo.seed)
-        model = ott_net(demo.dataset).to(device)
-        history = fit(model, xt.to(device), yt.to(device), epochs=demo.epochs, batch_size=batch, seed=demo.seed,
-                      optimizer=torch.optim.Adam(model.parameters(), lr=lr), val=(xv, yv), hooks=hooks,
-                      progress=f"{name} split" if progress else False)
-        out[name] = {"val_acc": torch.tensor(history["val_acc"]), "train_size": len(xt), "val_size": len(xv),
-                     **{k: torch.tensor(history[k]) for k in hooks}}
-    out["leaky"]["copied"] = int(copied.sum())
-    out["clean"]["test_acc"] = balanced_evaluate(model, clean[4].to(device), clean[5].to(device))[1]
+    covered = torch.isin(y_val, y_val[~copied].unique())
+    parts = {"copied": copied, "unseen": ~copied, "copied covered": copied & covered}
+    x, x_val = (t.float().div(255).to(device) for t in (x, x_val))
+    y, y_val = y.to(device), y_val.to(device)
+
+    def measure(model) -> dict[str, float]:
+        right = (_predictions(model, x_val) == y_val).cpu()
+        labels = y_val.cpu()
+        values = {"val_acc": right.double().mean().item(),
+                  "train_acc": (_predictions(model, x[:LEAK_PROBE]) == y[:LEAK_PROBE]).double().mean().item()}
+        for part, keep in parts.items():
+            values[f"plain {part}"] = right[keep].double().mean().item() if keep.any() else math.nan
+            values[f"balanced {part}"] = balanced_accuracy(right[keep], labels[keep])
+        return values
+
+    torch.manual_seed(demo.seed)
+    model = ott_net(demo.dataset).to(device)
+    history = fit(model, x, y, epochs=demo.epochs, batch_size=batch, seed=demo.seed,
+                  optimizer=torch.optim.Adam(model.parameters(), lr=lr), hooks={"leak": measure},
+                  progress="leaky split" if progress else False)
+    out["leaky"] = {k: torch.tensor([h[k] for h in history["leak"]]) for k in history["leak"][0]}
+    out["leaky"].update(train_size=len(x), val_size=len(x_val), copied=int(copied.sum()),
+                        unseen_classes=y_val[~copied.to(y_val.device)].unique().cpu())
     out["seconds"] = time.perf_counter() - start
     return out
 
@@ -352,6 +449,8 @@ class Chapter:
     seeds: int = param(3, ge=1, le=100)
     train_per_class: int = param(0, ge=0)
     leak_epochs: int = param(10, ge=1)
+    leak_datasets: tuple[str, ...] = param(DATASETS, choices=DATASETS)
+    leak_seeds: int = param(3, ge=1, le=100)
     eval_per_class: int = param(0, ge=0)
 
     def validate(self) -> None:
@@ -384,4 +483,7 @@ class Chapter:
         return out
 
     def leak_demos(self) -> list[LeakDemo]:
-        return [LeakDemo(name, self.leak_epochs, seed) for name in self.datasets for seed in range(self.seeds)]
+        """The leak on every dataset of `leak_datasets` (CIFAR-10 and MNIST by default, whatever `datasets`
+        trains), `leak_seeds` shuffles each, at the chapter's learning rate."""
+        return [LeakDemo(name, self.leak_epochs, self.lr, seed) for name in self.leak_datasets
+                for seed in range(self.leak_seeds)]
