@@ -297,20 +297,22 @@ class Runner:
                                         key=f"{name}-{config_key(keys[i])}-{uuid.uuid4().hex[:8]}",
                                         retries=RETRIES)
             futures[future] = i
-        done = as_completed(list(futures))
-        for future in done:
-            i = futures[future]
-            if future.status != "finished":
-                error, tb = future.exception(), future.traceback()
-                self.client.cancel([f for f in futures if not f.done()])
-                raise RunFailed(
-                    f"a run failed on the cluster {self.cluster!r} (results finished before it are in the "
-                    f"cache; a rerun resumes): {name} {configs[i]!r}\n\nworker traceback:\n"
-                    + "".join(traceback.format_tb(tb)) + f"{type(error).__name__}: {error}") from error
-            results[i] = future.result()
-            if not cache.path(name, keys[i]).is_file():  # a worker that sees the folder has stored it
-                cache.keep(name, keys[i], results[i])
-            bar.update()
+        try:
+            for future in as_completed(list(futures)):
+                i = futures[future]
+                if future.status != "finished":
+                    error, tb = future.exception(), future.traceback()
+                    raise RunFailed(
+                        f"a run failed on the cluster {self.cluster!r} (results finished before it are in the "
+                        f"cache; a rerun resumes): {name} {configs[i]!r}\n\nworker traceback:\n"
+                        + "".join(traceback.format_tb(tb)) + f"{type(error).__name__}: {error}") from error
+                results[i] = future.result()
+                if not cache.path(name, keys[i]).is_file():  # a worker that sees the folder has stored it
+                    cache.keep(name, keys[i], results[i])
+                bar.update()
+        except BaseException:  # a failed run, Ctrl-C or a kernel interrupt: nothing more starts
+            self.client.cancel([f for f in futures if not f.done()])
+            raise
 
     def describe(self, results: Sequence[dict] = ()) -> str:
         """Provenance: the device, the cluster (if any), and where the given results were computed."""

@@ -159,3 +159,50 @@ def check_notebook(config_cls, namespace: Mapping):
         if name in values:
             checks[name](values[name])
     return check_params(config_cls, **{k: v for k, v in values.items() if k in fields})
+
+
+# --- sizes beyond memory ----------------------------------------------------------------------
+
+TRAINING_COPIES = 4  # a trained weight is held four times: itself, its gradient, two optimiser buffers (Adam)
+
+
+def available_memory() -> int:
+    """Bytes this machine can allocate now: MemAvailable of /proc/meminfo, else the physical memory,
+    else unknown (0: no check)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2 ** 30:,.1f} GiB" if n >= 2 ** 28 else f"{n / 2 ** 20:,.0f} MiB"
+
+
+def check_memory(names: str | Sequence[str], need: float, what: str, available: int | None = None) -> None:
+    """Refuse, before any work, a run whose largest allocations (`need` bytes, estimated from the
+    parameters) exceed the memory this machine has available, naming the parameters that set them
+    and the estimate. No check where the available memory is unknown."""
+    available = available_memory() if available is None else available
+    if available and need > available:
+        names = [names] if isinstance(names, str) else list(names)
+        quoted = " and ".join(f"'{n}'" for n in names)
+        raise ParameterError(f"parameter{'s' * (len(names) > 1)} {quoted}: {what} needs about {_gib(need)} of "
+                             f"memory, and this machine has {_gib(available)} available; lower "
+                             f"{'them' if len(names) > 1 else 'it'} (or run on a larger machine)")
+
+
+def parameter_bytes(build) -> int:
+    """Bytes of the parameters of the model `build()` returns, built on the meta device (no memory)."""
+    import torch
+    with torch.device("meta"):
+        model = build()
+    return sum(p.numel() * p.element_size() for p in model.parameters())

@@ -211,3 +211,29 @@ def test_a_worker_killed_mid_run_loses_nothing(runner, tmp_path):
     assert [r["square"].item() for r in results] == [25, 36]
     assert not list(cache.root.glob("*.tmp")) and len(list(cache.root.glob("square-*.pt"))) == 2
     assert [r["square"].item() for r in runner.map(square, jobs, cache)] == [25, 36]  # valid files
+
+
+def test_ctrl_c_cancels_the_runs_not_started_and_a_rerun_resumes(runner, tmp_path):
+    """A KeyboardInterrupt in the notebook's process (Ctrl-C, a kernel interrupt) while runs are on the
+    cluster: the runs not yet started never start, those running finish into the cache, and the rerun
+    computes only what is missing."""
+    import _thread
+    log, cache = tmp_path / "log", ResultCache(tmp_path / "cache")
+    jobs = [Job(v, str(log), seconds=1.5) for v in (11, 12, 13, 14, 15, 16)]  # 2 workers: three rounds
+
+    def interrupt_once_two_have_started():
+        while len(started(log)) < 2:
+            time.sleep(0.05)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_two_have_started).start()
+    begun = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        runner.map(square, jobs, cache)
+    assert time.perf_counter() - begun < 5
+    time.sleep(3)  # the two running finish; nothing else may start
+    assert len(started(log)) == 2 and not runner.client.processing().get(next(iter(runner.workers)), ())
+    assert len(list(cache.root.glob("square-*.pt"))) == 2  # the workers stored what they finished
+    results = runner.map(square, jobs, cache)
+    assert [r["square"].item() for r in results] == [v * v for v in (11, 12, 13, 14, 15, 16)]
+    assert sorted(v for v, _ in started(log)) == [11, 12, 13, 14, 15, 16]  # each ran once

@@ -26,7 +26,7 @@ from nblib import data as datasets
 from nblib.augment import random_crop_flip
 from .nets import make_model, n_params
 from nblib.optim import BetaLasso, lambda_for_pull, total_lr
-from nblib.params import ParameterError, param
+from nblib.params import TRAINING_COPIES, ParameterError, check_memory, param, parameter_bytes
 from .sparsity import (WINDOW, active_area, first_layer_locality, first_layer_maps, nonzero_per_layer,
                        shuffled_window_mass, support_window_mass, uniform_window_mass, unit_nonzero, weight_layers,
                        window_mass)
@@ -115,12 +115,12 @@ class Chapter:
     datasets: tuple[str, ...] = param(("mnist", "cifar10"), choices=DATASETS, nonempty=True)
     alpha: int = param(1, ge=1)
     epochs: int = param(400, ge=1)
-    seeds: int = param(3, ge=1)
+    seeds: int = param(3, ge=1, le=100)
     betas: tuple[float, ...] = param((0.0, 1.0, 50.0), ge=0.0, nonempty=True)
     beyond_betas: tuple[float, ...] = param((50.0,), ge=0.0, nonempty=True)
     students_pull: float = param(2.18, ge=0.0)
-    bce_seeds: int = param(3, ge=0)
-    control_seeds: int = param(1, ge=0)
+    bce_seeds: int = param(3, ge=0, le=100)
+    control_seeds: int = param(1, ge=0, le=100)
     lam_first: float = param(2e-5, ge=0.0)
     lam_rest: float = param(2e-5, ge=0.0)
     pulls: tuple[float, ...] = param((0.5, 1.0, 2.0, 4.0), gt=0.0)
@@ -140,6 +140,12 @@ class Chapter:
                                  "run scale or use the students' lambda, which must be above 0 (or set "
                                  "students_pull 0 and control_seeds 0)")
         for name in self.datasets:
+            channels, side = (1, 28) if name == "mnist" else (3, 32)
+            weights = max(parameter_bytes(lambda m=m: make_model(m, self.alpha, side, channels))
+                          for m in ("s-fc", "s-conv", "s-local"))
+            check_memory("alpha", TRAINING_COPIES * weights,
+                         f"alpha {self.alpha} (the largest net on {name} has {weights // 4:,} weights, each held "
+                         f"{TRAINING_COPIES} times in training)")
             if self.train_per_class and name in ("cifar10", "mnist"):
                 available = min(datasets.class_counts(datasets.load(name, True).labels))
                 if self.train_per_class > available:

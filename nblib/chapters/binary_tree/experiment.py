@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nblib.params import ParameterError, param
+from nblib.params import ParameterError, check_memory, param
 from nblib.train import step_schedule, train_stacked
 
 ARCHS = ("OracleNet", "LocalNet", "WeightNet", "FCNet")
@@ -150,7 +150,7 @@ class TreeSweep:
     eps: tuple[float, ...] = param((0.0, 0.1, 0.3), ge=0.0, nonempty=True)
     constant_noise_eps: float = param(0.3, ge=0.0)  # also run the seed's constant-offset noise here (0: off)
     archs: tuple[str, ...] = param(ARCHS, choices=ARCHS, nonempty=True)
-    trials: int = param(5, ge=1)
+    trials: int = param(5, ge=1, le=100)
     epoch_scale: float = param(1.0, gt=0.0, le=10.0)
     batch_size: int = param(32, ge=1)
     lr: float = param(1e-3, gt=0.0)
@@ -163,6 +163,12 @@ class TreeSweep:
             if n < self.batch_size:
                 raise ParameterError(
                     f"parameter 'n_train': got {n}; must be >= batch_size ({self.batch_size})")
+        models = len(self.noise_variants()) * self.trials  # trained together in one cell
+        floats = models * (max(self.n_train) * N_INPUTS * 2 + self.n_test * (N_INPUTS * 2 + len(self.archs) * 2 * N_INPUTS))
+        check_memory(("n_test", "trials"), 2 * 4 * floats,
+                     f"a cell's data and test-set evaluation ({models} models: {len(self.noise_variants())} noise "
+                     f"variants x {self.trials} trials, {self.n_test:,} test and up to {max(self.n_train):,} training "
+                     "inputs each)")
         if self.constant_noise_eps > 0 and self.constant_noise_eps not in self.eps:
             raise ParameterError(
                 f"parameter 'constant_noise_eps': got {self.constant_noise_eps}; the constant offset is "

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nblib import data as datasets
-from nblib.params import param
+from nblib.params import TRAINING_COPIES, check_memory, param, parameter_bytes
 from nblib.train import fit_many
 
 ARCHS = ("shallow", "deep", "conv")
@@ -182,13 +182,24 @@ def train(run: ModelRun, device: torch.device = torch.device("cpu"), progress: b
 class Chapter:
     """The chapter's parameters: the seed's protocol, and the training-size sweep beyond it."""
     n_pairs: int = param(1000, ge=1, le=5000)
-    runs: int = param(10, ge=2)
+    runs: int = param(10, ge=2, le=1000)
     epochs: int = param(50, ge=1)
     batch_size: int = param(100, ge=1)
     lr: float = param(1e-3, gt=0.0)
     seed: int = param(0, ge=0, le=2**31 - 1)
-    sweep_sizes: tuple[int, ...] = param((250, 500, 1000, 2000), ge=1, le=30000)
-    sweep_runs: int = param(5, ge=2)
+    sweep_sizes: tuple[int, ...] = param((250, 500, 1000, 2000), ge=1, le=30000, nonempty=True)
+    sweep_runs: int = param(5, ge=2, le=1000)
+
+    def validate(self) -> None:
+        """The runs of one model train together: their pairs, test pairs and models are in memory at once."""
+        weights = max(parameter_bytes(lambda a=a, s=s: PairNet(a, s)) for a in ARCHS for s in (False, True))
+        for runs, n_train, what in ((self.runs, self.n_pairs, "Table 1"),
+                                    (self.sweep_runs, max(self.sweep_sizes), "the size sweep")):
+            floats = runs * (n_train + self.n_pairs) * 2 * 14 * 14  # training and test pairs, 14x14 each
+            check_memory("runs" if what == "Table 1" else ("sweep_runs", "sweep_sizes"),
+                         2 * 4 * floats + runs * TRAINING_COPIES * weights,
+                         f"{what}: {runs} runs of up to {n_train:,} training and {self.n_pairs:,} test pairs, trained "
+                         "together")
 
     def config(self) -> PairsConfig:
         """The 12 models of Table 1."""

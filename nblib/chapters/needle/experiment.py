@@ -22,7 +22,7 @@ from torch import nn
 
 from nblib import data as datasets
 from nblib import embed
-from nblib.params import ParameterError, param
+from nblib.params import TRAINING_COPIES, ParameterError, check_memory, param
 from nblib.train import balanced_evaluate, evaluate, fit
 
 __all__ = ["LAYERS", "vanilla_cnn", "param_counts", "release", "Release", "train", "Chapter",
@@ -254,6 +254,14 @@ class Chapter:
             raise ParameterError(f"parameter 't_lcn': got {list(self.t_lcn)}; each eLCN release time must be "
                                  f"< the largest t_w ({max(self.t_w)}), the eFCN release that follows it; "
                                  f"{orphans} are not")
+        images = len(datasets.load(self.dataset, True).labels)
+        images = min(images, 10 * self.train_per_class) if self.train_per_class else images
+        batch = min(self.batch_size, images)  # a batch larger than the training set is the whole set
+        convs, _ = _shapes(self.channels, 3, 32)
+        per_image = 3 * 32 * 32 + sum(self.channels * o * o for _, _, _, o in convs)  # input and conv outputs
+        weights = 4 * param_counts(self.channels)["eFCN (padding inside)"]
+        check_memory(("batch_size", "channels"), TRAINING_COPIES * weights + 3 * 4 * batch * per_image,
+                     f"a step of the eFCN ({weights // 4:,} weights at {self.channels} channels, batch {batch:,})")
         if self.train_per_class:
             available = min(datasets.class_counts(datasets.load(self.dataset, True).labels))
             if self.train_per_class > available:
