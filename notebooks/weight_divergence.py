@@ -31,17 +31,26 @@
 # where it ends, and measures "large" against yardsticks: how far training moves the CNN's own
 # kernel, and how far apart the filters of two CNNs trained apart are.
 #
-# **This chapter's verdicts:** {glue:md}`weight_divergence_counts` ([all verdicts](verdicts.md))
+# `````{admonition} What we found
+# :class: tip
+# **Verdicts:** {glue:md}`weight_divergence_counts` ([all verdicts](verdicts.md))
+#
+# ```{glue:md} weight_divergence_key
+# :format: myst
+# ```
+#
+# *Scale:* {glue:text}`weight_divergence_scale`
+# `````
 
 # %% tags=["parameters"]
-datasets: list = ["cifar10"]  # "cifar10" (the seed's; the partial offline copy here) and/or "mnist"
-sigmas: list = [0.0, 0.3, 0.5]  # Gaussian noise std added to every training batch, inputs in [0, 1] (seed: 0, 0.3, 0.5)
-shifts: list = [0, 2]  # random translations in pixels, without noise (beyond the seed); 0 means none
-cnn_epochs: int = 8  # most epochs of the CNN before the switch (seed: 100, or a validation plateau)
-after_epochs: int = 3  # epochs of the free net and of the CNN continued after the switch (seed: to a plateau)
-patience: int = 2  # early stopping: epochs without a better validation loss (seed: 100 CIFAR-10, 50 MNIST)
+datasets: list = ["cifar10"]  # "cifar10" (the study's; the partial offline copy here) and/or "mnist"
+sigmas: list = [0.0, 0.3, 0.5]  # Gaussian noise std added to every training batch, inputs in [0, 1] (the study: 0, 0.3, 0.5)
+shifts: list = [0, 2]  # random translations in pixels, without noise (beyond the study); 0 means none
+cnn_epochs: int = 8  # most epochs of the CNN before the switch (the study: 100, or a validation plateau)
+after_epochs: int = 3  # epochs of the free net and of the CNN continued after the switch (the study: to a plateau)
+patience: int = 2  # early stopping: epochs without a better validation loss (the study: 100 CIFAR-10, 50 MNIST)
 lr: float = 0.001  # Adam learning rate for every net; 0 means Ott's (1e-4 CIFAR-10, 1e-3 MNIST)
-rings: list = [1, 4]  # ring distances between the positions whose filters are compared (seed: 1 and 4)
+rings: list = [1, 4]  # ring distances between the positions whose filters are compared (the study: 1 and 4)
 seeds: int = 3  # runs per setting; the free net and the CNN continued of one seed share the CNN
 train_per_class: int = 200  # training images per class after the validation split; 0 means all
 leak_epochs: int = 2  # epochs of the leak demonstration (the CNN on the study's leaky split)
@@ -65,7 +74,7 @@ from nblib.chapters import weight_divergence as wd
 from nblib.chapters.weight_divergence import report
 from nblib.claims import changes_markdown, registration_markdown
 from nblib.cluster import Runner
-from nblib.machine import describe
+from nblib.machine import cpu_model, describe
 from nblib.params import check_notebook
 from nblib.scorecard import counts_text, markdown_table
 from nblib.widgets import figure_slider
@@ -98,9 +107,9 @@ del cnn, freed
 
 # %% [markdown]
 # (weight_divergence-leak)=
-# ## The leak in the seed's split
+# ## The leak in the study's split
 #
-# The seed's code merged the training and test images, built a Python list of (image, label)
+# The study's code merged the training and test images, built a Python list of (image, label)
 # pairs that are *views* into the merged arrays, shuffled the list with `random.shuffle`, and
 # wrote the pairs back into the same arrays, row by row. A row overwritten early is read again
 # later through its view, so some images are copied many times and others lost; the first 80%
@@ -138,18 +147,28 @@ if not demos:
 if demos:
     display(Markdown(report.leak_table(demos)))
     display(Markdown(" ".join(report.leak_decomposition(demos, name) for name in chapter.leak_datasets)))
-    display(report.leak_figure(demos))
+    glue("weight_divergence_leak_figure", report.leak_figure(demos), display=False)
+
+# %% [markdown]
+# ```{glue:figure} weight_divergence_leak_figure
+# :name: fig-weight-divergence-leak
+# :alt: Accuracy per epoch of the CNN trained on the study's leaky split, one panel per dataset, on its training images, on the validation images with a copy in training, on those without, and on all of them, beside the study's 95.8%.
+#
+# The leak, epoch by epoch: accuracy of the CNN trained on the study's split, on its training images (grey), on the
+# "validation" images that have a copy in training (red) and on those that have none (orange), and on all of them,
+# the number the study reported (black; the study's 95.8% dotted). Mean and 95% band over shuffles.
+# ```
 
 # %% [markdown]
 # (weight_divergence-training)=
 # ## Training: the CNN to a plateau, then the free net and the CNN continued
 #
-# For every dataset, noise level and seed: a clean split (10% of the training images held out
+# For every dataset, noise level and random seed: a clean split (10% of the training images held out
 # for early stopping, the test set untouched), the CNN trained until its validation loss has
 # not improved for `patience` epochs (at most `cnn_epochs`), then two branches from that same
 # CNN for `after_epochs` epochs each, both with a fresh Adam and the same batch order: the
-# **free net** made from it, and the **CNN continued** (the fair comparison the seed asks
-# for). The noise (or, beyond the seed, a random shift) is applied to every training batch
+# **free net** made from it, and the **CNN continued** (the fair comparison the study asks
+# for). The noise (or, beyond the study, a random shift) is applied to every training batch
 # of every phase. Ott's own setting is the baseline: a free net trained from a **random
 # initialisation** (every position's filter drawn on its own) to a validation plateau, without
 # augmentation. Test accuracy is class-balanced (each class weighs 1/10): the CIFAR-10 copy's
@@ -186,7 +205,7 @@ print(report.plateaus(g, chapter))
 # validation loss and accuracy: each seed's CNN up to its switch (grey; epochs counted back from
 # the switch), then the free net (red) and the CNN continued (black, dashed), mean and 95% band
 # over seeds. **The slider chooses the dataset and
-# the noise level** (and, beyond the seed, the shift).
+# the noise level** (and, beyond the study, the shift).
 
 # %% tags=["hide-input"]
 figure_slider(report.curve_items(g), "setting")
@@ -234,7 +253,7 @@ display(Markdown(report.yardstick_table(g)))
 #
 # Class-balanced test accuracy under FGSM (one signed-gradient step of L∞ size ε on inputs in
 # [0, 1], clipped back to [0, 1], `nblib.attacks.fgsm`) and under Gaussian noise of standard deviation σ added to the
-# test images, for the CNN continued and the free net, paired by seed. The seed measured no
+# test images, for the CNN continued and the free net, paired by seed. The study measured no
 # robustness; the published chapter's budget was ε = 0.03, where both CIFAR-10 nets fell below
 # chance and a comparison has no power. ε = 0.01 is the informative budget on CIFAR-10; the
 # scorecard grades a budget only where both nets stay above chance (10%):
@@ -244,9 +263,9 @@ display(Markdown(report.robustness_table(g)))
 
 # %% [markdown]
 # (weight_divergence-shifts)=
-# ## Beyond the seed: translation augmentation
+# ## Beyond the study: translation augmentation
 #
-# The seed's future work: with random shifts of the training images, do the freed filters
+# The study's future work: with random shifts of the training images, do the freed filters
 # diverge less? And what happens to the free net's accuracy gap to the CNN? Ott et al. found
 # that gap *growing* with translation augmentation on CIFAR-10, from 2.4 points without
 # augmentation to 4.3 at each net's best translation (medians of 5 folds), with translations
@@ -284,15 +303,16 @@ display(Markdown(registration_markdown(card)))
 
 # %% tags=["hide-input"]
 display(Markdown(report.findings(g, demos)))
+glue("weight_divergence_key", Markdown(report.key_findings(g, demos)), display=False)
 
 # %% [markdown]
 # ## Provenance
 #
 # {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in
-# `book/params/weight_divergence.yaml`. Closer to the seed's setting, on the whole CIFAR-10 and
-# MNIST, on a GPU (Ott's learning rates, the seed's 100 CNN epochs, patience 50: the seed's
-# MNIST value, 100 on CIFAR-10; 500 epochs after the switch, as the seed's figure 5 ran its
+# `book/params/weight_divergence.yaml`. Closer to the study's setting, on the whole CIFAR-10 and
+# MNIST, on a GPU (Ott's learning rates, the study's 100 CNN epochs, patience 50: the study's
+# MNIST value, 100 on CIFAR-10; 500 epochs after the switch, as the study's figure 5 ran its
 # free net; Ott's translations):
 # `papermill notebooks/weight_divergence.ipynb out.ipynb -y "datasets: [cifar10, mnist]" -y "shifts: [0, 7]" -p cnn_epochs 100 -p after_epochs 500 -p patience 50 -p lr 0 -p train_per_class 0 -p leak_epochs 100 -p leak_seeds 3 -p device cuda`
 # (add `-p cluster tcp://host:port` to spread the runs over a Dask cluster).
@@ -312,4 +332,8 @@ print(f"training time: {seconds / 60:.1f} min over {len(results)} runs and {len(
 print("  per setting, all seeds (s):", {k: round(v) for k, v in per_setting.items()})
 print(f"this execution: {wall_seconds:.0f} s for the runs (cached runs are loaded, not retrained)")
 glue("training_minutes", f"{seconds / 60:.0f}", display=False)
+glue("weight_divergence_scale", f"{', '.join(chapter.datasets)}, {chapter.train_per_class or 'all'} training images per "
+     f"class, {chapter.seeds} random seeds, {chapter.after_epochs} epochs after the switch; {len(results)} runs and "
+     f"{len(demos)} leak demonstrations, {seconds / 60:.0f} minutes of training on {cpu_model()} (no GPU; see "
+     "Provenance)", display=False)
 runner.close()

@@ -211,6 +211,9 @@ def test_tables_and_figures_cover_every_setting():
     assert report.robustness_table(g).count("| cifar10 |") == 4
     assert "89.0" in report.leak_table(demos(0.3))
     report.leak_figure(demos(0.3))
+    key = report.key_findings(g, demos(0.3, "cifar10"))
+    assert key.count("- **") == 3 and "against the study's reported 95.8%" in key and "-1.8 and -1.4 points" in key
+    assert "3 epochs after the switch" in key and "(3 pairs) apart" in key
     yard = report.yardstick_table(g)
     assert yard.count("| cifar10 |") == 3 and "(3 pairs)" in yard and "| 3 |" in yard  # 3 epochs after the switch
     report.curves_figure(g[("cifar10", 0.5, 0, "cnn")])
@@ -229,7 +232,7 @@ def test_the_setting_sentence_names_every_reduction():
     chapter = check_params(Chapter, datasets=["cifar10"], cnn_epochs=20, patience=3, after_epochs=6, lr=1e-3,
                            train_per_class=500, shifts=[0, 2])
     text = report.setting(chapter, {"cifar10": {"train": 5000, "val": 773, "test": 4593}})
-    for words in ("at most 20 epochs", "after 3 epochs", "seed: 100 epochs", "6 epochs after the switch",
-                  "Adam lr 0.001", "3 seeds (seed: one run)", "shifts 2 pixels", "5,000 training",
+    for words in ("at most 20 epochs", "after 3 epochs", "the study: 100 epochs", "6 epochs after the switch",
+                  "Adam lr 0.001", "3 random seeds (the study: one run)", "shifts 2 pixels", "5,000 training",
                   "partial offline copy", "class-balanced"):
         assert words in text, words

@@ -18,8 +18,8 @@ from . import claims as cl
 from .experiment import LEAK_PROBE, PROBE, SIDES, Chapter, matched_distance
 
 SEED = {"cnn_epochs": 100, "patience": "100 (CIFAR-10) / 50 (MNIST)", "after": "to a validation plateau",
-        "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}  # the seed's protocol, for the setting sentence
-SEED_COSINE = cl.STUDY_COSINE  # the seed's ring distances at the end of its sigma 0.5 run ("about 0.7")
+        "lr": "Adam 1e-4 (CIFAR-10) / 1e-3 (MNIST)"}  # the study's protocol, for the setting sentence
+SEED_COSINE = cl.STUDY_COSINE  # the study's ring distances at the end of its sigma 0.5 run ("about 0.7")
 OTT = cl.OTT  # CIFAR-10 validation, median of 5 folds: no augmentation, and each net's best translation
 LAYER = "l1"  # distances are read on the first layer, where every ring fits
 NOT_RUN = Effect(math.nan, math.nan, 0)  # a setting this run does not have (its "runs" condition fails)
@@ -595,17 +595,18 @@ def shift_table(g: dict) -> str:
 
 
 def setting(chapter: Chapter, sizes: dict[str, dict[str, int]]) -> str:
-    """One sentence: this run next to the seed's, every reduction named; sizes: dataset -> a run's
+    """One sentence: this run next to the study's, every reduction named; sizes: dataset -> a run's
     "sizes" (train, val and test images)."""
     lr = "Ott's Adam learning rates" if not chapter.lr else f"Adam lr {chapter.lr:g} for both nets"
     data = "; ".join(f"{name}: {n['train']:,} training, {n['val']:,} validation and {n['test']:,} test images"
                      + (" (the partial offline copy of CIFAR-10, not the full 50,000 / 10,000; test accuracy "
                         "class-balanced)" if name == "cifar10" else "")
                      for name, n in sizes.items())
-    return (f"This run is reduced from the seed's: the CNN for at most {chapter.cnn_epochs} epochs with early "
-            f"stopping after {chapter.patience} epochs without a better validation loss (seed: {SEED['cnn_epochs']} "
+    return (f"This run is reduced from the study's: the CNN for at most {chapter.cnn_epochs} epochs with early "
+            f"stopping after {chapter.patience} epochs without a better validation loss (the study: {SEED['cnn_epochs']} "
             f"epochs, patience {SEED['patience']}); {chapter.after_epochs} epochs after the switch for both nets "
-            f"(seed: {SEED['after']}); {lr} (seed: {SEED['lr']}); {chapter.seeds} seeds (seed: one run); "
+            f"(the study: {SEED['after']}); {lr} (the study: {SEED['lr']}); {chapter.seeds} random seeds (the study: one "
+            "run); "
             f"noise sigma {', '.join(f'{s:g}' for s in chapter.sigmas)}; "
             + (f"shifts {', '.join(str(s) for s in chapter.shifts if s)} pixels without noise; " if any(chapter.shifts)
                else "") + f"on {data}.")
@@ -655,4 +656,40 @@ def findings(g: dict, demos: list[dict]) -> str:
         bullets.append(f"{name}, shifts of {shift} pixels: the freed filters' ring-1 cosine distance changes by "
                        f"{dist.text(1000, 2)} ×1e-3 ({side(dist, 'more divergence', 'less divergence')}), and the free "
                        f"net's gap to the CNN by {gap.points()} ({side(gap, 'the gap closes', 'the gap widens')}).")
+    return "\n".join(f"- {b}" for b in bullets)
+
+
+def key_findings(g: dict, demos: list[dict]) -> str:
+    """Two to four bullets for the top of the chapter, generated from the results: the leak, how far the freed
+    filters went at the study's strongest noise against the yardsticks, and accuracy at the study's noise levels."""
+    bullets = []
+    if _demos(demos, "cifar10"):
+        runs = _demos(demos, "cifar10")
+        share = sum(d["stats"]["val_in_train"] for d in runs) / len(runs)
+        copied, unseen = _last(runs, "plain copied").mean().item(), _last(runs, "plain unseen").mean().item()
+        bullets.append(f"**The leak.** {100 * share:.0f}% of the study's 'validation' images are training images too; "
+                       f"a CNN trained on its split classifies {100 * copied:.1f}% of those and {100 * unseen:.1f}% of "
+                       f"the others (CIFAR-10 copy, {len(runs)} shuffles), against the study's reported "
+                       f"{100 * cl.STUDY_ACC['exp1']['cnn']:.1f}%.")
+    noisy = _plain(g, "cifar10", 0.5)
+    if noisy:
+        grew = max(growth(c) for c in curves(noisy))
+        end = _end_distance(noisy)
+        level = "levelled off" if grew < cl.PLATEAU_GROWTH else "still growing"
+        yard = ""
+        if "drift" in noisy[0]["cnn_after"]:
+            yard = (f"; the CNN continued's own kernel moved {mean_ci_text(_drift(noisy, 'cnn_after')[:, -1], 1000, 2)}"
+                    f" ×1e-3 in the same epochs, and two CNNs trained apart are {_apart_text(noisy)} apart")
+        bullets.append(f"**How far freed filters drift** (the study: a cosine distance of about {cl.STUDY_COSINE:g}). "
+                       f"At noise sigma 0.5, "
+                       f"{_free_epochs(noisy)} epochs after the switch, neighbouring first-layer filters sit at a "
+                       f"cosine distance of {mean_ci_text(end, 1000, 2)} ×1e-3, {level}{yard}.")
+    effects = [(sigma, effect(free_minus_cnn(_plain(g, "cifar10", sigma)))) for sigma in cl.SIGMAS
+               if len(_plain(g, "cifar10", sigma)) > 1]
+    if effects:
+        parts = "; ".join(f"sigma {sigma:g}: {e.points()}" for sigma, e in effects)
+        bullets.append(f"**Accuracy, free net minus the CNN trained on as long** (class-balanced test, 95% intervals "
+                       f"over random seeds; the study, one run each: "
+                       + " and ".join(f"{100 * (cl.STUDY_ACC[e]['free'] - cl.STUDY_ACC[e]['cnn']):+.1f}" for e in ("exp1", "exp2"))
+                       + f" points at sigma 0.3 and 0.5): {parts}.")
     return "\n".join(f"- {b}" for b in bullets)
