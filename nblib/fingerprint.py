@@ -17,7 +17,7 @@ PACKAGE = "nblib"
 ROOT = Path(__file__).resolve().parents[1]  # the folder that holds the nblib package
 PRESENTATION = frozenset({
     "nblib.cache", "nblib.claims", "nblib.cluster", "nblib.effects", "nblib.errors",
-    "nblib.fingerprint", "nblib.machine", "nblib.params", "nblib.scorecard", "nblib.stats",
+    "nblib.fingerprint", "nblib.machine", "nblib.palette", "nblib.params", "nblib.scorecard", "nblib.stats",
     "nblib.widgets",
 })
 

@@ -154,9 +154,10 @@ if demos:
 # :name: fig-weight-divergence-leak
 # :alt: Accuracy per epoch of the CNN trained on the study's leaky split, one panel per dataset, on its training images, on the validation images with a copy in training, on those without, and on all of them, beside the study's 95.8%.
 #
-# The leak, epoch by epoch: accuracy of the CNN trained on the study's split, on its training images (grey), on the
-# "validation" images that have a copy in training (red) and on those that have none (orange), and on all of them,
-# the number the study reported (black; the study's 95.8% dotted). Mean and 95% band over shuffles.
+# The leak, epoch by epoch: accuracy of the CNN trained on the study's split on its training images (green,
+# triangles), on the "validation" images that have a copy in training (vermillion, squares), on those that have none
+# (blue, circles), and on all of them, the number the study reported (black, diamonds); the study's 95.8% is the
+# purple dotted line. Mean and 95% band over shuffles.
 # ```
 
 # %% [markdown]

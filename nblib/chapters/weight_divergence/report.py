@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from nblib.claims import Measurement, Scorecard
 from nblib.claims import scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side
+from nblib.palette import COLORS, style
 from nblib.stats import mean_ci_text, plot_mean_band
 
 from . import claims as cl
@@ -73,10 +74,10 @@ def _leak_curve(runs: list[dict], split: str, name: str) -> torch.Tensor:
     return torch.stack([d[split][name] for d in runs]).double()
 
 
-LEAK_CURVES = (("plain copied", "'validation' images with a copy in training", "tab:red"),
-               ("plain unseen", "'validation' images without a copy", "tab:orange"),
-               ("val_acc", "all 'validation' images (the study's number)", "black"),
-               ("train_acc", f"training images (the first {LEAK_PROBE:,})", "tab:gray"))
+LEAK_CURVES = (("plain copied", "'validation' images with a copy in training", 1),
+               ("plain unseen", "'validation' images without a copy", 0),
+               ("val_acc", "all 'validation' images (the study's number)", 3),
+               ("train_acc", f"training images (the first {LEAK_PROBE:,})", 2))
 
 
 def unseen_classes(demo: dict) -> tuple[int, int]:
@@ -147,10 +148,12 @@ def leak_figure(demos: list[dict]) -> Figure:
     fig = Figure(figsize=(5.5 * len(names), 3.6))
     for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
         runs = _demos(demos, name)
-        for part, label, color in LEAK_CURVES:
+        for part, label, i in LEAK_CURVES:
             acc = torch.stack([d["leaky"][part] for d in runs]).double()
-            plot_mean_band(ax, torch.arange(1, acc.shape[1] + 1), 100 * acc, label, color=color)
-        ax.axhline(100 * cl.STUDY_ACC["exp1"]["cnn"], color="tab:blue", linestyle=":", label="the study's 95.8%")
+            plot_mean_band(ax, torch.arange(1, acc.shape[1] + 1), 100 * acc, label, **style(i, markers=True))
+        ax.axhline(100 * cl.STUDY_ACC["exp1"]["cnn"], color=COLORS[5], linestyle=":",
+                   label=f"the study's {100 * cl.STUDY_ACC['exp1']['cnn']:.1f}%")
+        ax.set_ylim(0, 100)
         ax.set(title=name, xlabel="epoch", ylabel="accuracy on the study's split (%)")
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -174,7 +177,7 @@ def curves_figure(runs: list[dict]) -> Figure:
             ax.plot(torch.arange(-len(before) + 1, 1), before, color="black", alpha=0.4, linewidth=1,
                     label="CNN to its plateau" if i == 0 else None)
         after = torch.arange(1, len(runs[0]["free"][name]) + 1)
-        plot_mean_band(ax, after, scale * _stack(runs, "free", name), "free net", color="tab:red")
+        plot_mean_band(ax, after, scale * _stack(runs, "free", name), "free net", **style(1))
         plot_mean_band(ax, after, scale * _stack(runs, "cnn_after", name), "CNN continued", color="black",
                        linestyle="--")
         ax.axvline(0, color="gray", linestyle=":")
@@ -199,13 +202,13 @@ def distance_figure(freed: list[dict], scratch: list[dict] | None) -> Figure:
     axes = fig.subplots(1, 3)
     x = torch.arange(1, len(freed[0]["free"]["val_loss"]) + 1)
     for ax, kind in zip(axes, ("euclid", "cosine", "study-cosine")):
-        for ring, style in ((1, "-"), (4, "--")):
+        for ring, line in ((1, "-"), (4, "--")):
             if f"{LAYER} {kind} r{ring}" not in freed[0]["free"]["distances"]:
                 continue
-            plot_mean_band(ax, x, distance(freed, kind, ring), f"freed CNN, ring {ring}", color="tab:red",
-                           linestyle=style)
+            plot_mean_band(ax, x, distance(freed, kind, ring), f"freed CNN, ring {ring}", color=COLORS[1],
+                           linestyle=line)
             for i, c in enumerate(curves(scratch or [], kind, ring)):  # each seed: they stop at their plateau
-                ax.plot(torch.arange(1, len(c) + 1), c, color="tab:gray", linestyle=style, linewidth=1,
+                ax.plot(torch.arange(1, len(c) + 1), c, color=COLORS[4], linestyle=line, linewidth=1,
                         label=f"free from random init, ring {ring} (each seed)" if i == 0 else None)
         if kind != "euclid" and "drift" in freed[0]["cnn_after"]:
             name = "drift cosine" if kind == "cosine" else "drift study-cosine"
