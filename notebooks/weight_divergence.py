@@ -241,9 +241,17 @@ figure_slider(report.distance_items(g), "setting")
 # from the kernel at the switch (cosine distance per output channel), how far the free net's
 # filters move from it, and how far apart the first-layer filters of two CNNs trained apart
 # are (different seeds, each filter matched greedily to the most similar one of the other
-# net); and the free net trained from a random initialisation. Final values, mean and 95%
-# interval over seeds, and what the last tenth of the epochs after the switch added to the
-# ring-1 distance (a plateau adds little):
+# net); and the free net trained from a random initialisation. Final values; everywhere in
+# this chapter "±" is the half-width of the 95% interval of the mean over random seeds (over
+# shuffles for the leak). First the divergence by both definitions, and what the last tenth of
+# the epochs after the switch added to the ring-1 distance (a plateau adds little):
+
+# %% tags=["hide-input"]
+display(Markdown(report.divergence_table(g)))
+
+# %% [markdown]
+# Then the yardsticks, all cosine distances (ours, per output channel): neighbouring freed
+# filters against how far training moves one shared kernel, and against filters learnt apart:
 
 # %% tags=["hide-input"]
 display(Markdown(report.yardstick_table(g)))

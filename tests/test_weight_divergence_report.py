@@ -214,8 +214,10 @@ def test_tables_and_figures_cover_every_setting():
     key = report.key_findings(g, demos(0.3, "cifar10"))
     assert key.count("- **") == 3 and "against the study's reported 95.8%" in key and "-1.8 and -1.4 points" in key
     assert "3 epochs after the switch" in key and "(3 pairs) apart" in key
-    yard = report.yardstick_table(g)
-    assert yard.count("| cifar10 |") == 3 and "(3 pairs)" in yard and "| 3 |" in yard  # 3 epochs after the switch
+    yard, div = report.yardstick_table(g), report.divergence_table(g)
+    assert yard.count("| cifar10 |") == 3 and "(3 pairs)" in yard
+    assert div.count("| cifar10 |") == 3 and "| 3 |" in div  # 3 epochs after the switch
+    assert all(line.count("|") <= 8 for line in (yard + "\n" + div).splitlines())  # at most 7 columns
     report.curves_figure(g[("cifar10", 0.5, 0, "cnn")])
     report.distance_figure(g[("cifar10", 0.5, 0, "cnn")], g[("cifar10", 0.0, 0, "random")])
     text = report.findings(g, demos(0.3))
