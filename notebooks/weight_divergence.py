@@ -268,7 +268,8 @@ display(Markdown(report.yardstick_table(g)))
 # scorecard grades a budget only where both nets stay above chance (10%):
 
 # %% tags=["hide-input"]
-display(Markdown(report.robustness_table(g)))
+display(Markdown(report.robustness_table(g, "fgsm")))
+display(Markdown(report.robustness_table(g, "noise")))
 
 # %% [markdown]
 # (weight_divergence-shifts)=

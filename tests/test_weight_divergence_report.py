@@ -209,6 +209,9 @@ def test_tables_and_figures_cover_every_setting():
     table = report.accuracy_table(g)
     assert table.count("| cifar10 |") == 4 and "-5.0 ±" in table and "| 48.0 ± " in table  # the CNN at the switch
     assert report.robustness_table(g).count("| cifar10 |") == 4
+    fgsm, noise = report.robustness_table(g, "fgsm"), report.robustness_table(g, "noise")
+    assert "fgsm 0.01" in fgsm and "noise" not in fgsm and "noise 0.3" in noise and "fgsm" not in noise
+    assert all(line.count("|") <= 8 for line in (fgsm + "\n" + noise).splitlines())
     assert "89.0" in report.leak_table(demos(0.3))
     report.leak_figure(demos(0.3))
     key = report.key_findings(g, demos(0.3, "cifar10"))

@@ -291,9 +291,10 @@ def yardstick_table(g: dict) -> str:
     return "\n".join(lines)
 
 
-def robustness_table(g: dict) -> str:
-    """Markdown: accuracy under FGSM and Gaussian noise, free net minus CNN continued (paired)."""
-    keys = sorted(next(iter(g.values()))[0]["free"]["robustness"])
+def robustness_table(g: dict, kind: str = "") -> str:
+    """Markdown: accuracy under FGSM and Gaussian noise (only the attacks whose name starts with `kind`),
+    free net minus CNN continued (paired)."""
+    keys = sorted(k for k in next(iter(g.values()))[0]["free"]["robustness"] if k.startswith(kind))
     lines = ["| data | sigma | shift | " + " | ".join(f"{k}: CNN / free (%) | free − CNN" for k in keys) + " |",
              "|---" * (3 + 2 * len(keys)) + "|"]
     for (name, sigma, shift, init), runs in sorted(g.items()):
