@@ -212,7 +212,14 @@ print(report.plateaus(g, chapter))
 figure_slider(report.curve_items(g), "setting")
 
 # %% [markdown]
-# Final test accuracy of each branch, and of the free net from a random initialisation:
+# Final test accuracy of each branch, and of the free net from a random initialisation. One
+# property of the optimiser sits under every comparison of the two nets: Adam scales each
+# weight's step by that weight's own gradient history, so a free copy, whose gradient is one
+# position's share of what the shared kernel receives, still moves about as far per step as
+# the shared kernel does, however small and noisy its gradient. Part of the copies' drift apart
+# may be that normalisation rather than a pull towards different filters. A run with plain SGD,
+# where a copy would move up to 196 times less per step than the shared kernel (the first
+# layer's 14×14 positions), would separate the two; it is not run here.
 
 # %% tags=["hide-input"]
 display(Markdown(report.accuracy_table(g)))
