@@ -13,6 +13,8 @@ import functools
 import hashlib
 import os
 import shutil
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,41 @@ DATASETS = ("mnist", "cifar10", "cifar100", "svhn")
 
 class DatasetNotFoundError(FileNotFoundError):
     """A dataset is neither in the data root nor downloadable from here."""
+
+
+class DatasetDamagedError(DatasetNotFoundError):
+    """A dataset's file is there but cannot be used (truncated, not an archive, wrong checksum): the
+    message names the file, what is wrong and how to get a good copy."""
+
+
+# The offline copies' checksums (../shared/data/README.md): torchvision's md5 of MNIST's files, and the
+# sha256 of the partial CIFAR-10 bundle. Checked when a copy is installed, and to explain a file that
+# fails to load.
+OFFLINE_CHECKSUMS = {
+    "MNIST/raw/train-images-idx3-ubyte.gz": ("md5", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    "MNIST/raw/train-labels-idx1-ubyte.gz": ("md5", "d53e105ee54ea40749a09fcbcd1e9432"),
+    "MNIST/raw/t10k-images-idx3-ubyte.gz": ("md5", "9fb629c4189551a2d022fa330f9573f3"),
+    "MNIST/raw/t10k-labels-idx1-ubyte.gz": ("md5", "ec29112dd5afa0611ce80d1b7f02629c"),
+    "cifar10/train.npz": ("sha256", "f6f8aff26be1d60c0b02cfe24fc0df9271e9fea22a2061872ef60b418b897c42"),
+    "cifar10/test.npz": ("sha256", "6b14d8485dd8dc1f5cd5bc3ad2c5fb8488e2858c5ec70bc7ac17bcf30ba9f4d1"),
+    "cifar10/labels_full.npz": ("sha256", "f08e72fc2feb2527a5b481287ed35a9723dde036228b183ed6886438dd0d3415"),
+}
+GOOD_COPY = ("delete it and copy a good one (python -m nblib.data --install-offline ../shared/data), or let "
+             "torchvision download it on a machine with internet")
+
+
+def checksum_problem(path: Path, relative: str) -> str:
+    """What is wrong with a file whose checksum is known ('' if it matches or is not known)."""
+    if relative not in OFFLINE_CHECKSUMS:
+        return ""
+    kind, expected = OFFLINE_CHECKSUMS[relative]
+    actual = hashlib.new(kind, path.read_bytes()).hexdigest()
+    return "" if actual == expected else (f"its {kind} is {actual}, the good copy's is {expected} "
+                                          f"({path.stat().st_size:,} bytes here: truncated or altered)")
+
+
+def damaged(path: Path, what: str) -> DatasetDamagedError:
+    return DatasetDamagedError(f"{path} is damaged: {what}. To fix it, {GOOD_COPY}.")
 
 
 @dataclass(frozen=True)
@@ -67,8 +104,12 @@ def install_offline_copy(source: str | os.PathLike, root: str | os.PathLike | No
             f"{'' if source.is_dir() else '; the folder does not exist'})")
     installed = []
     for path in found:
-        target = root / path.relative_to(source)
-        if not target.exists():
+        relative = path.relative_to(source).as_posix()
+        if problem := checksum_problem(path, relative):  # a damaged source is never installed
+            raise DatasetDamagedError(f"{path} (the copy to install) is damaged: {problem}; nothing was copied "
+                                      "from it")
+        target = root / relative
+        if not target.exists() or checksum_problem(target, relative):  # a damaged copy in the root is replaced
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
         installed.append(target)
@@ -116,10 +157,19 @@ def load(name: str, train: bool = True, root: str | None = None) -> ImageData:
 
 
 def _looked_for(name: str, root: Path, split: str, err: Exception) -> DatasetNotFoundError:
+    """Why torchvision could not give `name`: a file that is there but damaged, else what is missing."""
     if name == "mnist":
         files = [root / "MNIST" / "raw" / f for f in (
             "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")]
+        for path in files:
+            if path.is_file() and (problem := checksum_problem(path, f"MNIST/raw/{path.name}")):
+                return damaged(path, problem)
+        if all(path.is_file() for path in files):  # the archives are good: an extracted file is not
+            return DatasetDamagedError(
+                f"mnist's files in {root / 'MNIST' / 'raw'} are there and their .gz archives are good, but torchvision "
+                f"cannot read them ({type(err).__name__}: {str(err).strip()[:200]}): an extracted file is damaged. "
+                "Delete the files without .gz in that folder; torchvision extracts them again.")
         how = ("Get them with torchvision on a machine with internet, or copy an offline copy:\n"
                "  python -m nblib.data --install-offline ../shared/data")
     elif name == "cifar10":
@@ -134,9 +184,17 @@ def _looked_for(name: str, root: Path, split: str, err: Exception) -> DatasetNot
 
 
 def _cifar10_npz(root: Path, split: str) -> ImageData:
-    with np.load(root / "cifar10" / f"{split}.npz") as bundle:
-        images = torch.as_tensor(bundle["images"]).permute(0, 3, 1, 2).contiguous()  # (N, 3, 32, 32)
-        labels = torch.as_tensor(bundle["labels"], dtype=torch.int64)
+    path = root / "cifar10" / f"{split}.npz"
+    try:
+        with np.load(path) as bundle:
+            images = torch.as_tensor(bundle["images"]).permute(0, 3, 1, 2).contiguous()  # (N, 3, 32, 32)
+            labels = torch.as_tensor(bundle["labels"], dtype=torch.int64)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError) as err:
+        what = {zipfile.BadZipFile: "not a zip archive (an .npz is one)", EOFError: "it ends too early (a short read)",
+                KeyError: "an array is missing"}.get(type(err), "it cannot be read")
+        problem = checksum_problem(path, f"cifar10/{split}.npz")
+        raise damaged(path, f"{what} ({type(err).__name__}: {str(err).strip()[:120]})"
+                      + (f"; {problem}" if problem else "")) from None
     full = 50_000 if split == "train" else 10_000
     return ImageData(images, labels, "cifar10",
                      f"CIFAR-10 {split}, PARTIAL offline copy: {len(labels):,} of {full:,} images")

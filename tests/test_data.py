@@ -108,3 +108,38 @@ def test_install_offline_refuses_a_source_without_data(tmp_path):
     cli = subprocess.run([sys.executable, "-m", "nblib.data", "--install-offline", str(tmp_path / "missing")],
                          capture_output=True, text=True, env={"NBLIB_DATA": str(tmp_path / "root"), "PATH": ""})
     assert cli.returncode != 0 and "does not exist" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_a_truncated_cifar_bundle_names_the_file_and_what_is_wrong(tmp_path):
+    _cifar_bundle(tmp_path, 30)
+    path = tmp_path / "cifar10" / "train.npz"
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(data.DatasetDamagedError) as err:
+        data.load("cifar10", True, str(tmp_path))
+    message = str(err.value)
+    assert f"{path} is damaged: not a zip archive" in message and "--install-offline" in message
+    assert "not found" not in message
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="needs the offline copies in ../shared/data")
+def test_a_truncated_mnist_archive_is_damaged_not_missing_and_a_reinstall_mends_it(tmp_path):
+    data.install_offline_copy(SHARED, tmp_path)
+    gz = tmp_path / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz"
+    gz.write_bytes(gz.read_bytes()[:1000])
+    with pytest.raises(data.DatasetDamagedError) as err:
+        data.load("mnist", True, str(tmp_path))
+    message = str(err.value)
+    assert f"{gz} is damaged: its md5 is" in message and "d53e105ee54ea40749a09fcbcd1e9432" in message
+    assert "1,000 bytes here" in message and "not found" not in message
+    data.install_offline_copy(SHARED, tmp_path)  # the damaged copy is replaced
+    data.load.cache_clear()
+    assert len(data.load("mnist", True, str(tmp_path))) == 60000
+
+
+def test_a_damaged_source_is_never_installed(tmp_path):
+    source = tmp_path / "source"
+    (source / "cifar10").mkdir(parents=True)
+    (source / "cifar10" / "train.npz").write_bytes(b"not a zip archive")
+    with pytest.raises(data.DatasetDamagedError, match=r"train\.npz \(the copy to install\) is damaged: its sha256"):
+        data.install_offline_copy(source, tmp_path / "root")
+    assert not (tmp_path / "root" / "cifar10" / "train.npz").exists()
