@@ -32,6 +32,8 @@ def test_parameter_bytes_builds_nothing():
     (bl.Chapter, dict(seeds=1000), r"'seeds'.*<= 100"),
     (dp.Chapter, dict(runs=100_000), r"'runs'.*<= 1000"),
     (dp.Chapter, dict(sweep_sizes=[]), r"'sweep_sizes'.*empty"),
+    (needle.Chapter, dict(batch_size=1_000_000_000), r"'batch_size': got 1,000,000,000; at most the training images"),
+    (needle.Chapter, dict(batch_size=300, train_per_class=20), r"'batch_size': got 300; at most the training images \(200"),
 ])
 def test_sizes_beyond_memory_and_unbounded_counts_are_refused(cls, values, message):
     with pytest.raises(ParameterError, match=message):

@@ -256,7 +256,10 @@ class Chapter:
                                  f"{orphans} are not")
         images = len(datasets.load(self.dataset, True).labels)
         images = min(images, 10 * self.train_per_class) if self.train_per_class else images
-        batch = min(self.batch_size, images)  # a batch larger than the training set is the whole set
+        if self.batch_size > images:
+            raise ParameterError(f"parameter 'batch_size': got {self.batch_size:,}; at most the training images "
+                                 f"({images:,} here on {self.dataset}): a batch cannot hold more images than there are")
+        batch = self.batch_size
         convs, _ = _shapes(self.channels, 3, 32)
         per_image = 3 * 32 * 32 + sum(self.channels * o * o for _, _, _, o in convs)  # input and conv outputs
         weights = 4 * param_counts(self.channels)["eFCN (padding inside)"]
