@@ -83,8 +83,8 @@ for arch in dp.ARCHS:
 # %% [markdown]
 # ## Training the 12 models
 #
-# Adam, batch 100, cross-entropy; the runs of one model train together (`nblib.train.fit_many`:
-# vmap over stacked parameters where that is faster on the device, each run on its own draw of pairs). We report the **final-epoch** test
+# Adam, batch 100, cross-entropy; the runs of one model train together (vmap over stacked
+# parameters, each run on its own draw of pairs). We report the **final-epoch** test
 # accuracy. The seed reported each run's best test accuracy over the 50 epochs, which picks
 # the epoch on the test set itself; we show that number too, to measure the inflation.
 

@@ -97,8 +97,7 @@ print(report.architectures(chapter.datasets))
 # `n_train` counts training images **per class**, as in the seed's code (a balanced subset), and
 # inputs are in the seed's [-1, 1], so that its FGSM budgets apply unchanged.
 # One cell per dataset, training size and net; the seeds of a cell are trained together
-# (`nblib.train.fit_many`, stacked or looped, whichever is faster for the net on the device, with
-# the same updates), each on its own balanced subset of the training
+# (`nblib.train.fit_many`, one stacked model), each on its own balanced subset of the training
 # images with its own initialisation. The seed's per-example batches (1 and 2 for the small
 # sizes) do not fit this machine's time budget; the batches are `batch_scale` times the seed's
 # and the learning rate is scaled with them, so every example moves the weights as much as in

@@ -213,7 +213,7 @@ def test_a_worker_killed_mid_run_loses_nothing(runner, tmp_path):
     assert [r["square"].item() for r in runner.map(square, jobs, cache)] == [25, 36]  # valid files
 
 
-def test_ctrl_c_cancels_the_runs_not_started_and_a_rerun_resumes(runner, tmp_path):
+def test_ctrl_c_cancels_the_runs_not_started_and_a_rerun_resumes(runner, tmp_path, ctrl_c):
     """A KeyboardInterrupt in the notebook's process (Ctrl-C, a kernel interrupt) while runs are on the
     cluster: the runs not yet started never start, those running finish into the cache, and the rerun
     computes only what is missing."""

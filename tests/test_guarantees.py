@@ -57,13 +57,14 @@ def same(a, b) -> bool:
     return a == b
 
 
-def run_in_a_process(chapter: str, root: str) -> list:
+def run_in_a_process(chapter: str, root: str, threads: int) -> list:
+    torch.set_num_threads(threads)  # as many as this process: float sums are grouped by the thread count
     fn, configs = small(chapter)
     return Runner("cpu").map(fn, configs, ResultCache(root))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_chapter_keeps_the_cache_guarantees(chapter, tmp_path):
+def test_every_chapter_keeps_the_cache_guarantees(chapter, tmp_path, ctrl_c):
     fn, configs = small(chapter)
     runner = Runner("cpu")
     first = runner.map(fn, configs, ResultCache(tmp_path / "a"))
@@ -103,5 +104,5 @@ def test_every_chapter_keeps_the_cache_guarantees(chapter, tmp_path):
     assert all(p.stat().st_mtime_ns == t for p, t in stored.items())  # loaded, not trained again
     # two processes on one empty cache at once: both finish, with the same results
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        both = list(pool.map(run_in_a_process, [chapter, chapter], [str(tmp_path / "d")] * 2))
+        both = list(pool.map(run_in_a_process, [chapter] * 2, [str(tmp_path / "d")] * 2, [torch.get_num_threads()] * 2))
     assert same(both[0], first) and same(both[1], first)

@@ -94,3 +94,4 @@ def test_a_parameter_that_an_import_rebinds_is_still_refused():
     with pytest.raises(ParameterError, match="unknown parameter 'time'"):
         check_notebook(Config, namespace)
     assert check_notebook(Config, {**namespace, "In": cells[:2] + cells[3:]}) == Config(epochs=4, eps=(0.1,))
+
