@@ -16,14 +16,20 @@ from .experiment import ALPHAS, Chapter
 
 NAMES = {"cnn": "CNN", "efcn": "eFCN", "elcn": "eLCN", "fcn": "vanilla FCN", "elcn-efcn": "CNN → eLCN → eFCN"}
 PAPER = {"channels": 64, "epochs": 150, "t_w": (0, 2, 4, 8, 13, 23, 40, 67, 115), "batch_size": 250, "lr": 0.1}
+CONTROL_NAMES = {"positions": "lr / positions", "0.1": "lr / 10", "0.01": "lr / 100"}
 EXACT = 1e-4  # a switch is exact when outputs agree to this (float32 rounding of the dense matmuls)
 
 
+def arm(run) -> str:
+    """The arm's kind: `run.to`, with the learning-rate control named for a CNN continued at a reduced lr."""
+    return f"cnn-lr {run.control}" if run.to == "cnn-lr" else run.to
+
+
 def arms(results: list[dict]) -> dict[tuple[str, int, int], list[dict]]:
-    """The runs grouped by arm (to, t_w, t_2), each list in seed order (runs pair by seed)."""
+    """The runs grouped by arm (kind, t_w, t_2), each list in seed order (runs pair by seed)."""
     out: dict[tuple[str, int, int], list[dict]] = {}
     for r in results:
-        out.setdefault((r["run"].to, r["run"].t_w, r["run"].t_2), []).append(r)
+        out.setdefault((arm(r["run"]), r["run"].t_w, r["run"].t_2), []).append(r)
     for runs in out.values():
         runs.sort(key=lambda r: r["run"].seed)
     return out
@@ -33,6 +39,8 @@ def label(run) -> str:
     """A run's arm in words: 'CNN', 'eFCN t_w=5', 'eLCN 2 -> eFCN 5'."""
     if run.to == "elcn-efcn":
         return f"eLCN {run.t_w} → eFCN {run.t_2}"
+    if run.to == "cnn-lr":
+        return f"CNN at {CONTROL_NAMES[run.control]} from t_w={run.t_w}"
     return NAMES[run.to] + (f" t_w={run.t_w}" if run.to in ("efcn", "elcn") else "")
 
 
@@ -320,6 +328,56 @@ def hierarchy(a: dict) -> dict[tuple[int, int], Effect]:
 NOT_RUN = Effect(math.nan, math.nan, 0)
 
 
+def controls(a: dict, t_w: int) -> dict[str, torch.Tensor]:
+    """(seeds,) final test accuracy of the CNN continued from t_w at each reduced learning rate that was run."""
+    return {key[0].split(" ", 1)[1]: final(runs) for key, runs in a.items()
+            if key[0].startswith("cnn-lr") and key[1] == t_w}
+
+
+def best_control(a: dict, t_w: int) -> tuple[str, torch.Tensor] | None:
+    """The reduced learning rate whose CNN continued from t_w ends with the highest mean test accuracy
+    (the strongest control), and its (seeds,) accuracies; None when no control was run."""
+    runs = controls(a, t_w)
+    if not runs:
+        return None
+    name = max(runs, key=lambda k: runs[k].mean().item())
+    return name, runs[name]
+
+
+def against_cnn(a: dict, to: str, t_w: int) -> dict[str, Effect]:
+    """Final test accuracy of the net released at t_w minus the CNN at the original lr and minus the
+    CNN continued at the best reduced lr (when run), paired by seed."""
+    released = final(a[(to, t_w, 0)])
+    out = {f"t_w = {t_w} vs CNN": paired(released, final(a[("cnn", 0, 0)]))}
+    best = best_control(a, t_w)
+    if best is not None:
+        out[f"t_w = {t_w} vs CNN at {CONTROL_NAMES[best[0]]}"] = paired(released, best[1])
+    return out
+
+
+def control_gains(a: dict, chapter: Chapter) -> dict[str, dict[int, Effect]]:
+    """Per reduced learning rate: final test accuracy of the CNN continued from each t_w at that rate
+    minus the CNN at the original rate, paired by seed."""
+    cnn = final(a[("cnn", 0, 0)])
+    out = {}
+    for t in sorted(chapter.t_w):
+        for name, acc in controls(a, t).items():
+            out.setdefault(name, {})[t] = paired(acc, cnn)
+    return out
+
+
+def local_changes(a: dict, t_w: int) -> Effect:
+    """Relative change of the eFCN's local weights since its release at t_w, over seeds."""
+    return effect(torch.tensor([r["local_change"] for r in a[("efcn", t_w, 0)]]).double())
+
+
+def end_bump(a: dict, t_w: int) -> Effect:
+    """On the path from the CNN at the end of its run to the eFCN released at t_w: test accuracy at the
+    midpoint minus the better of the two ends, paired by seed."""
+    acc = torch.stack([r["interpolation_end"]["acc"] for r in a[("efcn", t_w, 0)]]).double()
+    return paired(acc[:, len(ALPHAS) // 2], torch.maximum(acc[:, 0], acc[:, -1]))
+
+
 def _loss_at(runs: list[dict], epoch: int) -> torch.Tensor:
     """(seeds,) training loss of the last epoch before `epoch` (the loss at a release at `epoch`)."""
     return curve(runs, "train_loss")[:, epoch - 1]
@@ -331,9 +389,10 @@ def loss_drop(a: dict, chapter: Chapter) -> dict[int, Effect]:
             for t in sorted(chapter.t_w) if t > 0}
 
 
-def barrier(a: dict, t_w: int) -> Effect:
-    """Highest test loss on the path from the released CNN to the trained eFCN minus the higher end (per seed)."""
-    loss = torch.stack([r["interpolation"]["loss"] for r in a[("efcn", t_w, 0)]]).double()
+def barrier(a: dict, t_w: int, path: str = "interpolation_end") -> Effect:
+    """Highest test loss on a path (from the CNN at the end of its run, or "interpolation": from the
+    CNN at t_w) to the trained eFCN minus the higher end (per seed)."""
+    loss = torch.stack([r[path]["loss"] for r in a[("efcn", t_w, 0)]]).double()
     return effect(loss.max(1).values - torch.maximum(loss[:, 0], loss[:, -1]))
 
 
@@ -352,7 +411,7 @@ def regime(a: dict, chapter: Chapter) -> dict[str, float]:
     return {cl.CNN_FINAL: _mean_loss(a[("cnn", 0, 0)]),
             cl.RELEASED_FINAL: max(_mean_loss(a[("efcn", t, 0)]) for t in chapter.t_w),
             cl.CNN_AT_RELEASE: _loss_at(a[("cnn", 0, 0)], late).mean().item() if late > 0 else math.inf,
-            cl.CONTROLS: float(sum(1 for k in a if k[0] == "cnn-lr")),  # none in this experiment yet (issue 26)
+            cl.CONTROLS: float(sum(1 for k in a if k[0].startswith("cnn-lr"))),
             cl.RELEASES: float(len(chapter.t_w)),
             cl.LATER: float(sum(1 for t in chapter.t_w if t > 0)),
             "chain_runs": float(sum(1 for k in a if k[0] == "elcn-efcn")),
@@ -372,23 +431,27 @@ def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
     out["needle.train-loss-falls-near-convergence"] = Measurement(
         {tw(late): drop.get(late, NOT_RUN)}, {**checks, **released})
     out["needle.stays-in-cnn-basin"] = Measurement({tw(late): barrier(a, late)}, {**checks, **released},
-                                                   "α = 0 is the CNN at t_w, not a net at the bottom of a basin")
+                                                   "the path starts from the CNN at the end of its run")
     fcn = final(a[("fcn", 0, 0)])
     out["needle.beats-vanilla-fcn"] = Measurement({tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts}, checks)
     rise = improvement(a, chapter)
     out["needle.test-acc-keeps-rising"] = Measurement({tw(t): e for t, e in rise.items()} or {"": NOT_RUN}, checks)
     out["needle.late-release-beats-cnn"] = Measurement(
-        {tw(late): gains(a, chapter)[late]}, {**checks, **released},
-        f"our latest t_w is {late} of {chapter.epochs} epochs")
+        against_cnn(a, "efcn", late), {**checks, **released}, f"our latest t_w is {late} of {chapter.epochs} epochs")
     if mid is not None:
         out["needle.gain-largest-intermediate"] = Measurement(
             {f"{tw(mid)} vs {t}": paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (ts[0], late)},
             checks)
-        out["needle.interpolation-improves"] = Measurement({tw(mid): bump(a, mid)[1]}, checks)
+        out["needle.interpolation-improves"] = Measurement(
+            {f"{tw(mid)}, from the CNN at t_w": bump(a, mid)[1], f"{tw(mid)}, from the CNN at the end": end_bump(a, mid)},
+            checks)
         out["needle.elcn-similar-gain"] = Measurement(
-            {tw(mid): gains(a, chapter, "elcn")[mid]}, {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+            against_cnn(a, "elcn", mid), {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+        out["needle.local-blocks-hardly-change"] = Measurement({tw(t): local_changes(a, t) for t in (mid, late)},
+                                                               {**checks, **released})
     else:
-        for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain"):
+        for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain",
+                    "needle.local-blocks-hardly-change"):
             out[cid] = Measurement({"": NOT_RUN}, checks)
     order = delta_order(a, chapter)
     out["needle.earlier-escapes-further"] = Measurement(
