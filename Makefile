@@ -39,6 +39,7 @@ chapters: venv notebooks
 	@for c in $(CHAPTERS); do \
 	  tmp=$$(mktemp -d); start=$$(date +%s); \
 	  $(BIN)/papermill notebooks/$$c.ipynb $$tmp/$$c.ipynb -f book/params/$$c.yaml --cwd notebooks \
+	    && $(BIN)/python -m nblib.publish $$tmp/$$c.ipynb \
 	    && mv $$tmp/$$c.ipynb book/$$c.ipynb || { rm -rf $$tmp; echo "$$c failed: book/$$c.ipynb unchanged"; exit 1; }; \
 	  rm -rf $$tmp; echo "$$c: $$(( $$(date +%s) - start )) s wall"; \
 	done

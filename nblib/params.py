@@ -206,3 +206,19 @@ def parameter_bytes(build) -> int:
     with torch.device("meta"):
         model = build()
     return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def parameters_markdown(config, **runtime) -> str:
+    """The values a page ran with, as one collapsed two-column table (the chapter's fields, then the
+    run-time parameters such as device and cluster): what the parameters cell and papermill's
+    injected cell said, in one place (both cells are removed from the built page)."""
+    rows = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(config)] + list(runtime.items())
+
+    def shown(value):
+        if isinstance(value, tuple):
+            value = list(value)
+        return f"`{value!r}`" if value != "" else "(empty)"
+    lines = [f":::{{dropdown}} The {len(rows)} parameters this page ran with", "",
+             "| parameter | value |", "|---|---|"]
+    lines += [f"| `{name}` | {shown(value)} |" for name, value in rows]
+    return "\n".join(lines + ["", ":::"])

@@ -153,7 +153,42 @@ def test_intermediate_release_time_is_fixed_by_the_list(t_w, expected):
     assert report.intermediate(check_params(Chapter, epochs=6, t_w=t_w, t_lcn=[], t_chain=[])) == expected
 
 
-def test_the_setting_names_every_reduction():
-    text = report.setting(CHAPTER, 7728, 4593)
+def test_the_setting_names_every_reduction_and_counts_come_from_the_data():
+    text = report.setting(CHAPTER, [100] * 10, [100] * 4 + [86, 90, 100, 100, 100, 100])
     assert "reduced" in text and "channels 16 (paper: 64)" in text and "epochs 6 (paper: 150)" in text
+    assert "batch size 50 (paper: 250)" in text
+    assert "1,000 training images (100 per class" in text and "976 test images (86 to 100 per class" in text
     assert "partial offline copy" in text and "class-balanced" in text
+
+
+def test_findings_say_what_the_control_separates():
+    def sentence(efcn_gain, control_gain):
+        a = report.arms(results(efcn_gain, control_gain=control_gain, loss=0.001))
+        return report.separation(a, CHAPTER, "efcn", 4)
+    assert "freed weights add accuracy" in sentence(0.05, 0.0)
+    assert "explains it as well" in sentence(0.05, 0.05)
+    assert "no gain over the CNN" in sentence(0.0, 0.0)
+    a = report.arms(results(0.05, NO_CONTROL))
+    assert "not ruled out" in report.separation(a, NO_CONTROL, "efcn", 4)
+    top = report.key_findings(report.arms(results(0.05, loss=0.001)), CHAPTER)
+    assert top.count("\n- ") == 3 and "below 0.05 from epoch" in top and "lr / 10" in top
+    assert "not tested here" in report.key_findings(report.arms(results(0.05)), CHAPTER)  # loss 1 - acc: never below
+
+
+def test_figures_draw_every_arm_with_fixed_axes():
+    a = report.arms(results(0.05, loss=0.001))
+    first, last = (report.release_figure(a, CHAPTER, t) for t in (0, 4))
+    assert first.axes[0].get_ylim() == last.axes[0].get_ylim() and first.axes[1].get_ylim() == last.axes[1].get_ylim()
+    assert len(first.axes[1].get_legend().get_texts()) == 5  # CNN, FCN, eFCN, eLCN, the best control
+    gains = report.gain_figure(a, CHAPTER)
+    assert len(gains.axes[0].get_legend().get_texts()) == 2 + 3  # eFCN, eLCN and the three controls
+    assert len(report.interpolation_figure(a, CHAPTER).axes) == 2
+    assert len(report.delta_gain_figure(a, CHAPTER).axes[0].get_legend().get_texts()) == 3
+
+
+def test_the_papers_cost_is_stated_from_its_parameters():
+    text = report.paper_cost_text(7728, 4593)
+    assert "-p channels 64 -p epochs 150" in text and "t_w: [0, 2, 4, 8, 13, 23, 40, 67, 115]" in text
+    assert "74.0M weights" in text and "GPU-hours" in text
+    flops = report.dense_flops(report.paper_chapter(), 50_000, 10_000)
+    assert flops == pytest.approx(report.dense_flops(report.paper_chapter(seeds=1), 50_000, 10_000) * 3)

@@ -95,3 +95,19 @@ def test_a_parameter_that_an_import_rebinds_is_still_refused():
         check_notebook(Config, namespace)
     assert check_notebook(Config, {**namespace, "In": cells[:2] + cells[3:]}) == Config(epochs=4, eps=(0.1,))
 
+
+
+def test_the_values_a_page_ran_with_are_one_collapsed_table():
+    from nblib.params import parameters_markdown
+
+    @dataclasses.dataclass(frozen=True)
+    class Small:
+        epochs: int = param(3, ge=1)
+        sizes: tuple[int, ...] = param((1, 2), ge=1)
+        name: str = param("", choices=("", "a"))
+
+    text = parameters_markdown(Small(epochs=5), device="cpu", cluster="")
+    lines = text.splitlines()
+    assert lines[0] == ":::{dropdown} The 5 parameters this page ran with" and lines[-1] == ":::"
+    assert "| `epochs` | `5` |" in lines and "| `sizes` | `[1, 2]` |" in lines
+    assert "| `name` | (empty) |" in lines and "| `device` | `'cpu'` |" in lines and "| `cluster` | (empty) |" in lines
