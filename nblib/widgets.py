@@ -1,7 +1,8 @@
-"""Widgets that keep working in the static book: pre-rendered figures behind a slider.
+"""Widgets that keep working in the static book: pre-rendered figures behind a control.
 
-The slider's index is linked to a `Stack` of `Image` widgets in the browser (`jslink`), so
-moving it needs no kernel; the images and the link are saved in the notebook's widget state.
+A slider (an ordered choice: a release time, a noise level) or a dropdown (a categorical one: a
+model, a setting) has its index linked to a `Stack` of `Image` widgets in the browser (`jslink`),
+so changing it needs no kernel; the images and the link are saved in the notebook's widget state.
 """
 from __future__ import annotations
 
@@ -19,14 +20,33 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     return buffer.getvalue()
 
 
+def _images(items: Sequence[tuple[str, Figure]], dpi: int) -> tuple[list[str], list[widgets.Image]]:
+    labels = [str(label) for label, _ in items]
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"figure choices need distinct labels, got {labels}")
+    return labels, [widgets.Image(value=figure_png(fig, dpi), format="png",
+                                  layout=widgets.Layout(max_width="100%", height="auto")) for _, fig in items]
+
+
+def figure_choice(items: Sequence[tuple[str, Figure]], description: str, dpi: int = 100) -> widgets.VBox:
+    """A Dropdown over categorical `items` (label, figure) showing the chosen pre-rendered figure: for
+    choices with no order (models, settings), where a slider would suggest one."""
+    if not items:
+        raise ValueError("figure_choice needs at least one (label, figure) pair")
+    labels, images = _images(items, dpi)
+    dropdown = widgets.Dropdown(options=labels, value=labels[0], description=description,
+                                style={"description_width": "initial"}, layout=widgets.Layout(width="max-content"))
+    stack = widgets.Stack(images, selected_index=0)
+    box = widgets.VBox([dropdown, stack])
+    box.link = widgets.jslink((dropdown, "index"), (stack, "selected_index"))  # browser-side link
+    return box
+
+
 def figure_slider(items: Sequence[tuple[str, Figure]], description: str, dpi: int = 100) -> widgets.VBox:
     """A SelectionSlider over `items` (label, figure) showing the chosen pre-rendered figure."""
     if not items:
         raise ValueError("figure_slider needs at least one (label, figure) pair")
-    labels = [str(label) for label, _ in items]
-    images = [widgets.Image(value=figure_png(fig, dpi), format="png",
-                            layout=widgets.Layout(max_width="100%", height="auto"))
-              for _, fig in items]
+    labels, images = _images(items, dpi)
     slider = widgets.SelectionSlider(options=labels, value=labels[0], description=description,
                                      continuous_update=True,
                                      style={"description_width": "initial"},

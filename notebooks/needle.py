@@ -216,10 +216,19 @@ glue("needle_separation", report.separation(arms, chapter, "efcn", max(chapter.t
 #
 # δ = ‖θ_off-local‖₂ / ‖θ‖₂ over the weights of the three embedded layers: 0 in the CNN's
 # subspace; the vanilla FCN, with no receptive fields of its own, is measured with the same
-# masks.
+# masks ({numref}`fig-needle-delta`).
 
 # %% tags=["hide-input"]
-report.delta_figure(arms, chapter)
+glue("needle_delta_figure", report.delta_figure(arms, chapter), display=False)
+
+# %% [markdown]
+# ```{glue:figure} needle_delta_figure
+# :name: fig-needle-delta
+# :alt: The share delta of the weights' norm outside the receptive fields over training for the eFCN released at each time and for the vanilla FCN (left), and the final delta against the release time (right), log scales.
+#
+# Left: δ over training for the eFCN released at each t_w and for the vanilla FCN (log scale), mean and 95%
+# band over seeds. Right: the final δ against the release time, mean and 95% interval.
+# ```
 
 # %% [markdown]
 # The poster reads an optimal distance from the CNN's subspace, and a cutoff beyond which the
@@ -265,7 +274,17 @@ print("; ".join(f"t_w = {t}: {report.local_changes(arms, t).text(1, 3)}" for t i
 
 # %% tags=["hide-input"]
 middle = report.intermediate(chapter)
-report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle)
+glue("needle_silhouettes_figure", report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle),
+     display=False)
+
+# %% [markdown]
+# ```{glue:figure} needle_silhouettes_figure
+# :name: fig-needle-silhouettes
+# :alt: The first layer's off-local weights learned since the release for four units, drawn as colour images, for the eFCN released at the intermediate time and for the vanilla FCN.
+#
+# The first layer's off-local weights learned since the release (seed 0), four units, each scaled to its largest
+# weight: the eFCN released at the intermediate t_w (top) and the vanilla FCN (bottom).
+# ```
 
 # %% [markdown]
 # (needle-interpolation)=
@@ -274,23 +293,44 @@ report.silhouettes_figure(arms, max(chapter.t_w) if middle is None else middle)
 # Test accuracy along two straight lines in weight space, for every release time: from the
 # CNN at t_w (α = 0, the eFCN at its release) to the trained eFCN (α = 1), and from the CNN at
 # the end of its run (embedded as an eFCN) to the same trained eFCN. The second path joins
-# two trained nets: a barrier on it would mean the eFCN left the CNN's basin.
+# two trained nets: a barrier on it would mean the eFCN left the CNN's basin
+# ({numref}`fig-needle-interpolation`).
 
 # %% tags=["hide-input"]
-report.interpolation_figure(arms, chapter)
+glue("needle_interpolation_figure", report.interpolation_figure(arms, chapter), display=False)
+
+# %% [markdown]
+# ```{glue:figure} needle_interpolation_figure
+# :name: fig-needle-interpolation
+# :alt: Test accuracy along the straight line in weight space to the trained eFCN, from the CNN at the release time (left) and from the CNN at the end of its run (right), one curve per release time.
+#
+# Test accuracy (class-balanced) along the straight line in weight space to the trained eFCN (α = 1), from the CNN
+# at t_w (left) and from the CNN at the end of its run (right); one curve per release time, mean and 95% band over
+# seeds.
+# ```
 
 # %% [markdown]
 # (needle-elcn)=
 # ## Locally connected, and the chain CNN → eLCN → eFCN
 #
-# Final test accuracy over the plane of the two release times, as a gain over the CNN (the
-# authors left this plane as work in progress). The diagonal t1 = t2 is the straight release
+# Final test accuracy over the plane of the two release times, as a gain over the CNN
+# ({numref}`fig-needle-grid`; the authors left this plane as work in progress). The diagonal t1 = t2 is the straight release
 # into the eFCN; the last column is the eLCN trained to the end; off the diagonal are only the
 # eLCN release times in `t_lcn`. The colours show means over seeds only; the intervals, which
 # decide, are in the table below it.
 
 # %% tags=["hide-input"]
-report.grid_figure(arms, chapter)
+glue("needle_grid_figure", report.grid_figure(arms, chapter), display=False)
+
+# %% [markdown]
+# ```{glue:figure} needle_grid_figure
+# :name: fig-needle-grid
+# :alt: A grid of final test accuracy minus the CNN's over the eLCN release time (rows) and the eFCN release time (columns), numbers in each cell.
+#
+# Final test accuracy minus the CNN's (points, mean over seeds) over the plane of the eLCN release time t1 (rows)
+# and the eFCN release time t2 (columns); the diagonal is the straight release into the eFCN, the last column the
+# eLCN trained to the end.
+# ```
 
 # %% tags=["hide-input"]
 display(Markdown(report.grid_table(arms, chapter)))

@@ -77,7 +77,7 @@ from nblib.cluster import Runner
 from nblib.machine import cpu_model, describe
 from nblib.params import check_notebook
 from nblib.scorecard import counts_text, markdown_table
-from nblib.widgets import figure_slider
+from nblib.widgets import figure_choice
 
 chapter = check_notebook(wd.Chapter, globals())  # unknown names, types, ranges, rings that do not fit
 runner = Runner(device, cluster)  # checks both before any work
@@ -205,11 +205,11 @@ print(report.plateaus(g, chapter))
 # Training loss and accuracy (on up to 2,000 training images, without noise or shifts) and
 # validation loss and accuracy: each seed's CNN up to its switch (grey; epochs counted back from
 # the switch), then the free net (red) and the CNN continued (black, dashed), mean and 95% band
-# over seeds. **The slider chooses the dataset and
+# over seeds. **The menu above the figure chooses the dataset and
 # the noise level** (and, beyond the study, the shift).
 
 # %% tags=["hide-input"]
-figure_slider(report.curve_items(g), "setting")
+figure_choice(report.curve_items(g), "setting")
 
 # %% [markdown]
 # Final test accuracy of each branch, and of the free net from a random initialisation. One
@@ -233,10 +233,10 @@ display(Markdown(report.accuracy_table(g)))
 # radius 4): the mean Euclidean distance and the mean cosine distance (1 − cosine similarity)
 # over all such pairs (`nblib.embed.filter_distances`), after every epoch. Both are 0 at the
 # switch. Grey: the free net from a random initialisation (no augmentation), whose positions
-# never shared anything. **The slider chooses the dataset and the noise level.** Log scale.
+# never shared anything. **The menu above the figure chooses the dataset and the noise level.** Log scale.
 
 # %% tags=["hide-input"]
-figure_slider(report.distance_items(g), "setting")
+figure_choice(report.distance_items(g), "setting")
 
 # %% [markdown]
 # The study measured its distances differently from ours, and its 0.7 is on its scale: on the

@@ -29,3 +29,16 @@ def test_png_without_pyplot():
 def test_empty_slider_is_an_error():
     with pytest.raises(ValueError):
         figure_slider([], "x")
+
+
+def test_categorical_choice_is_a_dropdown_linked_in_browser():
+    from nblib.widgets import figure_choice
+    box = figure_choice([("CNN", _fig(1)), ("free net", _fig(2))], "setting")
+    dropdown, stack = box.children
+    assert isinstance(dropdown, widgets.Dropdown) and dropdown.options == ("CNN", "free net")
+    assert len({bytes(c.value) for c in stack.children}) == 2
+    assert box.link.source == (dropdown, "index") and box.link.target == (stack, "selected_index")
+    with pytest.raises(ValueError, match="distinct labels"):
+        figure_choice([("a", _fig(1)), ("a", _fig(2))], "x")
+    with pytest.raises(ValueError):
+        figure_choice([], "x")

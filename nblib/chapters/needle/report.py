@@ -119,7 +119,7 @@ def release_figure(a: dict, chapter: Chapter, t_w: int) -> Figure:
                 ylim=_limits([curve(a[k], "train_loss") for k in every], log=True))
     loss_ax.axhline(cl.CONVERGED, color="grey", linewidth=0.8)
     acc_ax.set(ylabel="test accuracy (%, class-balanced)", ylim=_limits([100 * curve(a[k]) for k in every]))
-    acc_ax.legend(fontsize=8, loc="lower right")
+    acc_ax.legend(fontsize=9, loc="lower right")
     fig.suptitle(f"Release at t_w = {t_w} (dotted line); mean and 95% band over {len(a[('cnn', 0, 0)])} seeds",
                  fontsize=10)
     fig.tight_layout()
@@ -149,7 +149,7 @@ def gain_figure(a: dict, chapter: Chapter) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set(xlabel="release time t_w (epochs)", ylabel="minus the CNN's (points)",
            title=f"Final test accuracy minus the CNN's, after {chapter.epochs} epochs")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -167,7 +167,7 @@ def delta_gain_figure(a: dict, chapter: Chapter) -> Figure:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set(xlabel="final δ = ‖θ_off-local‖ / ‖θ‖ (log scale)", xscale="log", ylabel="eFCN minus the CNN (points)",
            title="Gain against the distance from the CNN's subspace")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -182,7 +182,7 @@ def delta_figure(a: dict, chapter: Chapter) -> Figure:
         plot_mean_band(over, epochs[t:], d, f"eFCN t_w = {t}", **style(i))
     plot_mean_band(over, epochs, curve(a[("fcn", 0, 0)], "delta"), NAMES["fcn"], **style(len(chapter.t_w)))
     over.set(xlabel="epoch", ylabel="δ = ‖θ_off-local‖ / ‖θ‖", yscale="log")
-    over.legend(fontsize=8)
+    over.legend(fontsize=9)
     ts = sorted(chapter.t_w)
     means, halves = zip(*(mean_ci(final(a[("efcn", t, 0)], "delta")) for t in ts))
     end.errorbar(ts, means, yerr=[h if h == h else 0 for h in halves], capsize=3, **style(0, markers=True))
@@ -202,7 +202,7 @@ def interpolation_figure(a: dict, chapter: Chapter) -> Figure:
             plot_mean_band(ax, ALPHAS, 100 * acc, f"t_w = {t}", **style(i))
         ax.set(xlabel=f"α: (1 − α) · {start} + α · eFCN", title=f"From {start}")
     axes[0].set(ylabel="test accuracy (%, class-balanced)")
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -223,7 +223,7 @@ def silhouettes_figure(a: dict, t_w: int) -> Figure:
                       cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{label}\nchannel {i}", fontsize=8)
+            ax.set_title(f"{label}\nchannel {i}", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -253,8 +253,9 @@ def grid_figure(a: dict, chapter: Chapter) -> Figure:
     scale = max(values.nan_to_num(0).abs().max().item(), 1e-6)
     image = ax.imshow(values.numpy(), cmap="RdBu", vmin=-scale, vmax=scale)
     for (t1, t2), acc in cells.items():
-        ax.text(cols.index(t2), rows.index(t1), f"{100 * (acc.mean().item() - cnn):+.1f}", ha="center",
-                va="center", fontsize=9)
+        gain = 100 * (acc.mean().item() - cnn)
+        ax.text(cols.index(t2), rows.index(t1), f"{gain:+.1f}", ha="center", va="center", fontsize=9,
+                color="white" if abs(gain) > 0.6 * scale else "black")  # no dark text on dark cells
     ax.set_xticks(range(len(cols)), [str(c) if c != chapter.epochs else f"{c}\n(eLCN to end)" for c in cols])
     ax.set_yticks(range(len(rows)), [str(r) for r in rows])
     ax.set(xlabel="t2: release into the eFCN", ylabel="t1: release into the eLCN",
