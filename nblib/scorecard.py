@@ -5,7 +5,7 @@ the graded rows: a Markdown table with a hidden payload the verdict dashboard re
 """
 from __future__ import annotations
 
-from nblib.claims import Graded, counts_text, markdown
+from nblib.claims import Graded, changes_markdown, counts_text, markdown, registration_markdown
 
 
 def markdown_table(rows: list[Graded], commits: dict[str, str] | None = None) -> str:
@@ -14,3 +14,9 @@ def markdown_table(rows: list[Graded], commits: dict[str, str] | None = None) ->
 
 
 __all__ = ["markdown_table", "counts_text"]
+
+
+def scorecard_markdown(card) -> str:
+    """Everything under a chapter's scorecard heading: the table, the claims changed after results were
+    seen (when any), and whether every claim was registered before the runs that grade it."""
+    return "\n\n".join(part for part in (markdown_table(card), changes_markdown(card), registration_markdown(card)) if part)

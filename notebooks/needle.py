@@ -79,8 +79,7 @@ from nblib.cluster import Runner
 from nblib.device import resolve_device
 from nblib.machine import cpu_model, describe, matmul_peak_gflops, training_step
 from nblib.params import check_notebook, parameters_markdown
-from nblib.claims import changes_markdown, registration_markdown
-from nblib.scorecard import counts_text, markdown_table
+from nblib.scorecard import counts_text, scorecard_markdown
 from nblib.widgets import figure_slider
 
 chapter = check_notebook(needle.Chapter, globals())  # unknown names, types, ranges, conflicts
@@ -371,10 +370,7 @@ del nets, probe_cnn
 card = report.scorecard(arms, chapter).set_trained(results)
 glue("needle_counts", Markdown(counts_text(card)), display=False)
 glue("needle_key", Markdown(report.key_findings(arms, chapter)), display=False)
-display(Markdown(markdown_table(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
-display(Markdown(registration_markdown(card)))
+display(Markdown(scorecard_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/needle.md

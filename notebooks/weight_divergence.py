@@ -72,17 +72,16 @@ from myst_nb import glue
 from nblib.cache import ResultCache
 from nblib.chapters import weight_divergence as wd
 from nblib.chapters.weight_divergence import report
-from nblib.claims import changes_markdown, registration_markdown
 from nblib.cluster import Runner
 from nblib.machine import cpu_model, describe
-from nblib.params import check_notebook
-from nblib.scorecard import counts_text, markdown_table
+from nblib.params import check_notebook, parameters_markdown
+from nblib.scorecard import counts_text, scorecard_markdown
 from nblib.widgets import figure_choice
 
 chapter = check_notebook(wd.Chapter, globals())  # unknown names, types, ranges, rings that do not fit
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
-chapter
+display(Markdown(parameters_markdown(chapter, device=device, cluster=cluster, cache_dir=cache_dir)))
 
 # %% [markdown]
 # ## The nets
@@ -309,10 +308,7 @@ if any(chapter.shifts):
 # %% tags=["hide-input"]
 card = report.scorecard(g, demos).set_trained(results + demos)
 glue("weight_divergence_counts", Markdown(counts_text(card)), display=False)
-display(Markdown(markdown_table(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
-display(Markdown(registration_markdown(card)))
+display(Markdown(scorecard_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/weight_divergence.md
@@ -327,10 +323,15 @@ glue("weight_divergence_key", Markdown(report.key_findings(g, demos)), display=F
 #
 # {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in
-# `book/params/weight_divergence.yaml`. Closer to the study's setting, on the whole CIFAR-10 and
-# MNIST, on a GPU (Ott's learning rates, the study's 100 CNN epochs, patience 50: the study's
-# MNIST value, 100 on CIFAR-10; 500 epochs after the switch, as the study's figure 5 ran its
-# free net; Ott's translations):
+# `book/params/weight_divergence.yaml`.
+#
+# ## Rerun this chapter
+#
+# This page: `papermill notebooks/weight_divergence.ipynb out.ipynb -f book/params/weight_divergence.yaml --cwd notebooks`
+# (the runs are cached, so a second execution only reloads them). Closer to the study's
+# setting, on the whole CIFAR-10 and MNIST, on a GPU (Ott's learning rates, the study's 100 CNN
+# epochs, patience 50: the study's MNIST value, 100 on CIFAR-10; 500 epochs after the switch,
+# as the study's figure 5 ran its free net; Ott's translations):
 # `papermill notebooks/weight_divergence.ipynb out.ipynb -y "datasets: [cifar10, mnist]" -y "shifts: [0, 7]" -p cnn_epochs 100 -p after_epochs 500 -p patience 50 -p lr 0 -p train_per_class 0 -p leak_epochs 100 -p leak_seeds 3 -p device cuda`
 # (add `-p cluster tcp://host:port` to spread the runs over a Dask cluster).
 
