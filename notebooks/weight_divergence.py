@@ -72,16 +72,17 @@ from myst_nb import glue
 from nblib.cache import ResultCache
 from nblib.chapters import weight_divergence as wd
 from nblib.chapters.weight_divergence import report
+from nblib.claims import changes_markdown, registration_markdown
 from nblib.cluster import Runner
 from nblib.machine import cpu_model, describe
-from nblib.params import check_notebook, parameters_markdown
-from nblib.scorecard import counts_text, scorecard_markdown
-from nblib.widgets import figure_choice
+from nblib.params import check_notebook
+from nblib.scorecard import counts_text, markdown_table
+from nblib.widgets import figure_slider
 
 chapter = check_notebook(wd.Chapter, globals())  # unknown names, types, ranges, rings that do not fit
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
-display(Markdown(parameters_markdown(chapter, device=device, cluster=cluster, cache_dir=cache_dir)))
+chapter
 
 # %% [markdown]
 # ## The nets
@@ -204,11 +205,11 @@ print(report.plateaus(g, chapter))
 # Training loss and accuracy (on up to 2,000 training images, without noise or shifts) and
 # validation loss and accuracy: each seed's CNN up to its switch (grey; epochs counted back from
 # the switch), then the free net (red) and the CNN continued (black, dashed), mean and 95% band
-# over seeds. **The menu above the figure chooses the dataset and
+# over seeds. **The slider chooses the dataset and
 # the noise level** (and, beyond the study, the shift).
 
 # %% tags=["hide-input"]
-figure_choice(report.curve_items(g), "setting")
+figure_slider(report.curve_items(g), "setting")
 
 # %% [markdown]
 # Final test accuracy of each branch, and of the free net from a random initialisation. One
@@ -232,10 +233,10 @@ display(Markdown(report.accuracy_table(g)))
 # radius 4): the mean Euclidean distance and the mean cosine distance (1 − cosine similarity)
 # over all such pairs (`nblib.embed.filter_distances`), after every epoch. Both are 0 at the
 # switch. Grey: the free net from a random initialisation (no augmentation), whose positions
-# never shared anything. **The menu above the figure chooses the dataset and the noise level.** Log scale.
+# never shared anything. **The slider chooses the dataset and the noise level.** Log scale.
 
 # %% tags=["hide-input"]
-figure_choice(report.distance_items(g), "setting")
+figure_slider(report.distance_items(g), "setting")
 
 # %% [markdown]
 # The study measured its distances differently from ours, and its 0.7 is on its scale: on the
@@ -308,7 +309,10 @@ if any(chapter.shifts):
 # %% tags=["hide-input"]
 card = report.scorecard(g, demos).set_trained(results + demos)
 glue("weight_divergence_counts", Markdown(counts_text(card)), display=False)
-display(Markdown(scorecard_markdown(card)))
+display(Markdown(markdown_table(card)))
+if card.changes:
+    display(Markdown(changes_markdown(card)))
+display(Markdown(registration_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/weight_divergence.md
@@ -323,15 +327,10 @@ glue("weight_divergence_key", Markdown(report.key_findings(g, demos)), display=F
 #
 # {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in
-# `book/params/weight_divergence.yaml`.
-#
-# ## Rerun this chapter
-#
-# This page: `papermill notebooks/weight_divergence.ipynb out.ipynb -f book/params/weight_divergence.yaml --cwd notebooks`
-# (the runs are cached, so a second execution only reloads them). Closer to the study's
-# setting, on the whole CIFAR-10 and MNIST, on a GPU (Ott's learning rates, the study's 100 CNN
-# epochs, patience 50: the study's MNIST value, 100 on CIFAR-10; 500 epochs after the switch,
-# as the study's figure 5 ran its free net; Ott's translations):
+# `book/params/weight_divergence.yaml`. Closer to the study's setting, on the whole CIFAR-10 and
+# MNIST, on a GPU (Ott's learning rates, the study's 100 CNN epochs, patience 50: the study's
+# MNIST value, 100 on CIFAR-10; 500 epochs after the switch, as the study's figure 5 ran its
+# free net; Ott's translations):
 # `papermill notebooks/weight_divergence.ipynb out.ipynb -y "datasets: [cifar10, mnist]" -y "shifts: [0, 7]" -p cnn_epochs 100 -p after_epochs 500 -p patience 50 -p lr 0 -p train_per_class 0 -p leak_epochs 100 -p leak_seeds 3 -p device cuda`
 # (add `-p cluster tcp://host:port` to spread the runs over a Dask cluster).
 
