@@ -21,7 +21,7 @@ book: venv html
 # The verdict dashboard (book/verdicts.md) is generated from the published chapters first.
 html:
 	$(BIN)/python -m nblib.chapters.dashboard
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 # Everything CI checks: nblib's tests, every notebook on reduced parameters (papermill and
 # nbval against tests/refs), the book build with no warnings, and the widgets in Chromium.
