@@ -11,6 +11,9 @@ FAKE_PAPERMILL = """#!/bin/sh
 echo partial > "$2"
 exit ${FAIL:-0}
 """
+FAKE_PYTHON = """#!/bin/sh
+echo "$@" >> "$(dirname "$0")/python.log"
+"""  # `make chapters` calls `python -m nblib.publish <executed notebook>` before replacing the published one
 
 
 @pytest.mark.parametrize("target, folder", [("chapters", "book"), ("refs", "tests/refs")])
@@ -21,6 +24,9 @@ def test_a_failed_run_leaves_the_published_notebook_as_it_was(tmp_path, target, 
     papermill = tmp_path / "bin" / "papermill"
     papermill.write_text(FAKE_PAPERMILL)  # writes part of its output, then fails when FAIL=1
     papermill.chmod(0o755)
+    python = tmp_path / "bin" / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     published = tmp_path / folder / "demo.ipynb"
     published.parent.mkdir(parents=True)
@@ -34,3 +40,5 @@ def test_a_failed_run_leaves_the_published_notebook_as_it_was(tmp_path, target, 
     assert published.read_text() == "partial\n"  # a run that finished replaces it
     if target == "chapters":
         assert "demo:" in ran.stdout and "s wall" in ran.stdout
+        # the executed notebook was prepared for the book (parameter cells removed) before it replaced the published one
+        assert (tmp_path / "bin" / "python.log").read_text().startswith("-m nblib.publish ")
