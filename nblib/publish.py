@@ -16,9 +16,9 @@ def hide_parameter_cells(nb: nbformat.NotebookNode) -> int:
     """Tag the parameters and injected-parameters cells "remove-cell"; returns how many were tagged."""
     count = 0
     for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
+        tags = cell.metadata.get("tags", [])
         if any(t in tags for t in HIDDEN) and "remove-cell" not in tags:
-            tags.append("remove-cell")
+            tags.append("remove-cell")  # a cell with one of HIDDEN has a tags list already
             count += 1
     return count
 

@@ -13,10 +13,11 @@ def markdown_table(rows: list[Graded], commits: dict[str, str] | None = None) ->
     return markdown(rows, commits if commits is not None else getattr(rows, "commits", None))
 
 
-__all__ = ["markdown_table", "counts_text"]
+__all__ = ["markdown_table", "counts_text", "scorecard_markdown"]
 
 
 def scorecard_markdown(card) -> str:
     """Everything under a chapter's scorecard heading: the table, the claims changed after results were
     seen (when any), and whether every claim was registered before the runs that grade it."""
-    return "\n\n".join(part for part in (markdown_table(card), changes_markdown(card), registration_markdown(card)) if part)
+    parts = (markdown_table(card), changes_markdown(card), registration_markdown(card))
+    return "\n\n".join(part for part in parts if part)

@@ -268,7 +268,8 @@ def test_every_chapter_shows_its_build_time_flags_under_its_scorecard(chapter):
     import nbformat
     for path in (ROOT / "notebooks" / f"{chapter}.ipynb", ROOT / "book" / f"{chapter}.ipynb"):
         cells = nbformat.read(path, as_version=4).cells
-        at = next(i for i, c in enumerate(cells) if c.cell_type == "code" and ("markdown_table(" in c.source or "scorecard_markdown(" in c.source))
+        at = next(i for i, c in enumerate(cells)
+                  if c.cell_type == "code" and ("markdown_table(" in c.source or "scorecard_markdown(" in c.source))
         assert cells[at + 1].cell_type == "markdown" and f"{{include}} _flags/{chapter}.md" in cells[at + 1].source
 
 

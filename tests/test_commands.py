@@ -106,4 +106,3 @@ def test_a_wrong_command_is_refused_by_the_same_check(line, words):
         check(chapter, parameters)
     for word in words:
         assert word in str(err.value)
-
