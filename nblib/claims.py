@@ -496,5 +496,9 @@ def changes_markdown(card: Scorecard) -> str:
     """The claims changed after results were seen, said in the open (empty when none)."""
     if not card.changes:
         return ""
+    groups: dict[tuple[str, str], list[str]] = {}  # one change made to several claims is said once
+    for c in card.changes:
+        groups.setdefault((c.what, c.earlier), []).append(f"`{c.claim_id}`")
     return "\n".join(["**Changed after results were seen:**", ""] +
-                     [f"- `{c.claim_id}`: {c.what} The earlier version found: {c.earlier}" for c in card.changes])
+                     [f"- {', '.join(ids)}: {what} The earlier version found: {earlier}"
+                      for (what, earlier), ids in groups.items()])

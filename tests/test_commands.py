@@ -106,3 +106,13 @@ def test_a_wrong_command_is_refused_by_the_same_check(line, words):
         check(chapter, parameters)
     for word in words:
         assert word in str(err.value)
+
+
+def test_the_generated_paper_scale_command_passes_the_chapters_check():
+    """The needle chapter prints its paper-scale command from code (report.paper_command): it parses
+    as papermill would and passes the chapter's check, lists included."""
+    from nblib.chapters.needle import report
+    (args,) = commands(report.paper_command(report.paper_chapter()))
+    chapter, parameters = papermill_parameters(args)
+    config = check(chapter, parameters)
+    assert config.channels == 64 and config.epochs == 150 and len(config.t_w) == 9 and config.t_chain == (23,)

@@ -61,6 +61,11 @@ def test_a_release_continues_the_cnn_runs_own_trajectory(to):
         assert len(path) == len(needle.ALPHAS)
         # the path starts at the released CNN and ends at the trained eFCN
         assert path[0] == pytest.approx(cnn["test_acc"][1].item()) and path[-1] == pytest.approx(released["test_acc"][-1].item())
+        # the second path starts at the CNN at the end of its own run (replayed exactly)
+        end = released["interpolation_end"]
+        assert end["loss"][0] == pytest.approx(cnn["test_loss"][-1].item(), rel=1e-5)
+        assert end["acc"][-1] == pytest.approx(released["test_acc"][-1].item())
+        assert 0 < released["local_change"] < 10
         assert released["silhouettes"].shape == (4, 3, 32, 32)
     else:
         assert "interpolation" not in released and "parts" not in released
@@ -111,12 +116,50 @@ def test_balanced_accuracy_weighs_every_class_equally():
 
 
 def test_chapter_parameters_are_checked_before_any_work():
-    ok = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], seeds=2)
+    ok = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=2)
     runs = ok.runs()
-    assert len(runs) == 2 * (2 + 2 * 3 + 2)  # CNN, FCN, eFCN and eLCN at 3 t_w, the chain 1 -> {2, 4}
+    # CNN, FCN, eFCN and eLCN at 3 t_w, three lr controls at 3 t_w, the chain 1 -> {2, 4}
+    assert len(runs) == 2 * (2 + 2 * 3 + 3 * 3 + 2)
     assert {(r.to, r.t_w, r.t_2) for r in runs if r.to == "elcn-efcn"} == {("elcn-efcn", 1, 2), ("elcn-efcn", 1, 4)}
-    for bad, message in [(dict(t_w=[0, 6]), "'t_w'.*< epochs"), (dict(t_lcn=[4]), "'t_lcn'.*largest t_w"),
+    chain = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[2], lr_controls=[], seeds=1)
+    assert {(r.to, r.t_w, r.t_2) for r in chain.runs() if r.to not in ("cnn", "fcn", "efcn", "elcn")} == \
+        {("elcn-efcn", 1, 2)}  # only the chosen chain, and no control
+    for bad, message in [(dict(t_w=[0, 6]), "'t_w'.*< epochs"), (dict(t_lcn=[4], t_chain=[]), "'t_lcn'.*largest"),
+                         (dict(t_chain=[3]), "'t_chain'.*one of t_w"), (dict(lr_controls=["0.5"]), "'lr_controls'"),
                          (dict(channels=0), "'channels'.*>= 1"), (dict(dataset="svhn"), "'dataset'.*allowed"),
                          (dict(train_per_class=5000), "'train_per_class'.*at most"), (dict(t_w=[]), "'t_w'.*empty")]:
         with pytest.raises(ParameterError, match=message):
-            check_params(needle.Chapter, **{"epochs": 6, "t_w": [0, 2, 4], **bad})
+            check_params(needle.Chapter, **{"epochs": 6, "t_w": [0, 2, 4], "t_lcn": [1], "t_chain": [], **bad})
+
+
+def test_the_papers_scale_passes_the_chapters_checks():
+    paper = check_params(needle.Chapter, channels=64, epochs=150, t_w=[0, 2, 4, 8, 13, 23, 40, 67, 115], t_lcn=[4],
+                         t_chain=[23], batch_size=250, train_per_class=0, test_per_class=0)
+    assert len(paper.runs()) == 3 * (2 + 2 * 9 + 3 * 9 + 1)
+    # dense steps per seed: the vanilla FCN and the nine eFCNs and the chain, 31 steps per epoch of 7,728 images
+    epochs = 150 + sum(150 - t for t in paper.t_w) + (150 - 23)
+    assert paper.dense_steps(7728) == 31 * epochs
+
+
+def test_positions_per_layer_are_the_kernels_copies():
+    assert needle.positions() == (289, 64, 9)
+    assert needle.positions(1, 28) == (225, 49, 9)
+
+
+def test_the_lr_control_continues_the_cnn_with_the_releases_batch_order():
+    cnn = needle.train(needle.Release(to="cnn", **TINY), progress=False)
+    slow = needle.train(needle.Release(to="cnn-lr", t_w=2, control="0.01", **TINY), progress=False)
+    same = needle.train(needle.Release(to="cnn-lr", t_w=2, control="positions", **TINY), progress=False)
+    assert torch.equal(slow["train_loss"][:2], cnn["train_loss"][:2])  # the CNN run itself up to t_w
+    assert slow["train_loss"][2] != cnn["train_loss"][2] and slow["train_loss"][2] != same["train_loss"][2]
+    assert slow["switch_gap"] == [] and "parts" not in slow
+    with pytest.raises(ValueError, match="control must be one of"):
+        needle.Release(to="cnn-lr", t_w=1, control="0.5", epochs=3).phases()
+
+
+def test_the_reduced_rates_divide_each_conv_layer_by_its_positions():
+    cnn = needle.vanilla_cnn(4)
+    groups = needle.experiment._reduced_lr(cnn, 0.1, "positions", 32)
+    assert [g["lr"] for g in groups] == pytest.approx([0.1 / 289, 0.1 / 64, 0.1 / 9, 0.1])
+    assert sum(p.numel() for g in groups for p in g["params"]) == sum(p.numel() for p in cnn.parameters())
+    assert [g["lr"] for g in needle.experiment._reduced_lr(cnn, 0.1, "0.1", 32)] == pytest.approx([0.01])

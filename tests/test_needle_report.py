@@ -1,4 +1,6 @@
 """The needle chapter's scorecard on synthetic runs: verdicts follow the numbers, never the labels."""
+import io
+
 import pytest
 import torch
 
@@ -6,12 +8,13 @@ from nblib.chapters.needle import Chapter, Release, claims, report
 from nblib.claims import OUTCOMES
 from nblib.params import check_params
 
-CHAPTER = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], seeds=3)
+CHAPTER = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=3)
+NO_CONTROL = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], lr_controls=[], seeds=3)
 NOISE = torch.tensor([0.001, -0.002, 0.001])  # per-seed jitter, so that intervals are finite
 
 
 def fake(run: Release, acc: float, delta: float = 0.1, local: float = 0.5, off: float = 0.1,
-         loss: float | None = None) -> dict:
+         loss: float | None = None, moved: float = 0.05, end_peak: bool = True) -> dict:
     """A result with the fields the report reads: accuracy `acc` from epoch 2 on (0.2 before); training
     loss 1 - accuracy, or falling from 1 to `loss` over the run when `loss` is given."""
     acc = acc + NOISE[run.seed].item()
@@ -24,25 +27,28 @@ def fake(run: Release, acc: float, delta: float = 0.1, local: float = 0.5, off: 
     if run.to in ("efcn", "fcn", "elcn-efcn"):
         out["parts"] = {"local": local + NOISE[run.seed].item(), "off-local": off + NOISE[run.seed].item()}
         out["silhouettes"] = torch.zeros(4, 3, 32, 32)
+        out["local_change"] = moved + NOISE[run.seed].item()
     if run.to == "efcn":
         path = torch.tensor([0.5, 0.55, 0.6, 0.62, 0.65, 0.62, 0.6, 0.58, 0.55]) + NOISE[run.seed].item()
         out["interpolation"] = {"acc": path, "loss": 1 - path}
+        end = path if end_peak else torch.linspace(0.5, 0.6, len(path)) + NOISE[run.seed].item()
+        out["interpolation_end"] = {"acc": end, "loss": 1 - end}
     return out
 
 
-def results(efcn_gain: float, chapter=CHAPTER, **kw) -> list[dict]:
+def results(efcn_gain: float, chapter=CHAPTER, control_gain: float = 0.0, **kw) -> list[dict]:
+    """The eFCN gains efcn_gain over the CNN, the best lr control (lr / 10) control_gain, the others less."""
     out = []
     for run in chapter.runs():
         gain = {"efcn": efcn_gain, "elcn": efcn_gain / 2, "elcn-efcn": efcn_gain + 0.01, "fcn": -0.1}.get(run.to, 0.0)
+        if run.to == "cnn-lr":
+            gain = control_gain - (0.0 if run.control == "0.1" else 0.02)
         out.append(fake(run, 0.5 + gain, delta=0.5 / (1 + run.t_w), local=0.5 + gain - 0.02, **kw))
     return out
 
 
-def card(efcn_gain: float, chapter=CHAPTER, control: bool = False, **kw):
-    a = report.arms(results(efcn_gain, chapter, **kw))
-    if control:  # a stand-in for issue 26's CNN-at-reduced-lr arm: the registry only counts its runs
-        a[("cnn-lr", max(chapter.t_w), 0)] = a[("cnn", 0, 0)]
-    return report.scorecard(a, chapter)
+def card(efcn_gain: float, chapter=CHAPTER, control_gain: float = 0.0, **kw):
+    return report.scorecard(report.arms(results(efcn_gain, chapter, control_gain, **kw)), chapter)
 
 
 def verdicts(efcn_gain: float, **kw) -> dict[str, str]:
@@ -61,8 +67,8 @@ def test_one_graded_row_per_registered_claim():
 
 
 def test_the_poster_regime_decides_whether_release_claims_are_tested():
-    # the published run's regime: losses far from zero, no lr control -> not tested, with the measured values
-    rows = {r.claim.id: r for r in card(0.05)}
+    # the regime of the run before issue 26: losses far from zero, no lr control -> not tested, with the measured values
+    rows = {r.claim.id: r for r in card(0.05, NO_CONTROL)}
     for cid in ("needle.late-release-beats-cnn", "needle.gain-largest-intermediate", "needle.optimal-distance",
                 "needle.cutoff-distance", "needle.elcn-similar-gain", "needle.train-loss-falls-near-convergence",
                 "needle.stays-in-cnn-basin"):
@@ -71,12 +77,15 @@ def test_the_poster_regime_decides_whether_release_claims_are_tested():
     assert "(measured 0)" in late and "reduced learning rate" in late  # the missing control fails explicitly
     assert "measured 0.5" in late  # the CNN's loss at the release, as measured
     # converged runs but no control: still not tested, and only the control is named
-    late = {r.claim.id: r for r in card(0.05, loss=0.001)}["needle.late-release-beats-cnn"]
+    late = {r.claim.id: r for r in card(0.05, NO_CONTROL, loss=0.001)}["needle.late-release-beats-cnn"]
     assert late.verdict == "not tested here" and "below 0.05" not in late.why and "(measured 0)" in late.why
-    # converged runs with the control: graded from the numbers
-    assert verdicts(0.05, loss=0.001, control=True)["needle.late-release-beats-cnn"] == "reproduced"
-    assert verdicts(-0.05, loss=0.001, control=True)["needle.late-release-beats-cnn"] == "opposite"
-    assert verdicts(0.0, loss=0.001, control=True)["needle.late-release-beats-cnn"] == "inconclusive"
+    # converged runs with the control: graded from the numbers, against the CNN and the best control
+    assert verdicts(0.05, loss=0.001)["needle.late-release-beats-cnn"] == "reproduced"
+    assert verdicts(-0.05, loss=0.001)["needle.late-release-beats-cnn"] == "opposite"
+    assert verdicts(0.0, loss=0.001)["needle.late-release-beats-cnn"] == "inconclusive"
+    # the eFCN beats the CNN but a CNN at lr / 10 gains as much: the lr cut explains it, not reproduced
+    slowed = {r.claim.id: r for r in card(0.05, loss=0.001, control_gain=0.05)}["needle.late-release-beats-cnn"]
+    assert slowed.verdict != "reproduced" and "lr / 10" in slowed.ours
     # the same gain at every t_w: "largest at intermediate t_w" is never a win
     assert verdicts(0.05, loss=0.001)["needle.gain-largest-intermediate"] == "inconclusive"
 
@@ -104,15 +113,29 @@ def test_off_local_useless_is_a_threshold_against_chance():
     assert row.verdict == "not tested here" and "useless by itself" in row.why
 
 
+def test_local_blocks_and_both_interpolation_paths_are_graded():
+    assert verdicts(0.05, loss=0.001)["needle.local-blocks-hardly-change"] == "reproduced"  # moved 5% < 10%
+    assert verdicts(0.05, loss=0.001, moved=0.5)["needle.local-blocks-hardly-change"] == "opposite"
+    assert verdicts(0.05, end_peak=False)["needle.interpolation-improves"] != "reproduced"  # the end path rises only
+
+
+def test_the_strongest_control_is_chosen_per_release_time():
+    a = report.arms(results(0.05, control_gain=0.03))
+    name, acc = report.best_control(a, 2)
+    assert name == "0.1" and acc.mean().item() == pytest.approx(0.53, abs=1e-3)
+    assert report.best_control(report.arms(results(0.05, NO_CONTROL)), 2) is None
+    assert set(report.control_gains(a, CHAPTER)) == {"positions", "0.1", "0.01"}
+
+
 def test_a_run_on_mnist_tests_nothing():
-    mnist = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], seeds=3, dataset="mnist")
-    rows = card(0.05, chapter=mnist, loss=0.001, control=True)
+    mnist = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=3, dataset="mnist")
+    rows = card(0.05, chapter=mnist, loss=0.001)
     assert {r.verdict for r in rows} == {"not tested here"}
     assert all("CIFAR-10" in r.why for r in rows if not r.claim.untestable)
 
 
 def test_one_seed_is_never_more_than_inconclusive():
-    one = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], seeds=1)
+    one = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=1)
     runs = [fake(run, 0.6 if run.to == "efcn" else 0.5, loss=0.001) for run in one.runs()]
     assert {r.verdict for r in report.scorecard(report.arms(runs), one)} <= {"inconclusive", "not tested here"}
 
@@ -129,10 +152,49 @@ def test_the_plane_uses_the_straight_releases_on_its_diagonal_and_edge():
 
 @pytest.mark.parametrize("t_w, expected", [([0, 2, 4], 2), ([0, 1, 2, 4], 2), ([0, 4], None)])
 def test_intermediate_release_time_is_fixed_by_the_list(t_w, expected):
-    assert report.intermediate(check_params(Chapter, epochs=6, t_w=t_w, t_lcn=[])) == expected
+    assert report.intermediate(check_params(Chapter, epochs=6, t_w=t_w, t_lcn=[], t_chain=[])) == expected
 
 
-def test_the_setting_names_every_reduction():
-    text = report.setting(CHAPTER, 7728, 4593)
+def test_the_setting_names_every_reduction_and_counts_come_from_the_data():
+    text = report.setting(CHAPTER, [100] * 10, [100] * 4 + [86, 90, 100, 100, 100, 100])
     assert "reduced" in text and "channels 16 (paper: 64)" in text and "epochs 6 (paper: 150)" in text
+    assert "batch size 100 (paper: 250)" in text and "evaluated every 5 epochs" in text
+    assert "1,000 training images (100 per class" in text and "976 test images (86 to 100 per class" in text
     assert "partial offline copy" in text and "class-balanced" in text
+
+
+def test_findings_say_what_the_control_separates():
+    def sentence(efcn_gain, control_gain):
+        a = report.arms(results(efcn_gain, control_gain=control_gain, loss=0.001))
+        return report.separation(a, CHAPTER, "efcn", 4)
+    assert "freed weights add accuracy" in sentence(0.05, 0.0)
+    assert "explains it as well" in sentence(0.05, 0.05)
+    assert "no gain over the CNN" in sentence(0.0, 0.0)
+    a = report.arms(results(0.05, NO_CONTROL))
+    assert "not ruled out" in report.separation(a, NO_CONTROL, "efcn", 4)
+    top = report.key_findings(report.arms(results(0.05, loss=0.001)), CHAPTER)
+    assert top.count("\n- ") == 3 and "below 0.05 from epoch" in top and "lr / 10" in top
+    assert "not tested here" in report.key_findings(report.arms(results(0.05)), CHAPTER)  # loss 1 - acc: never below
+
+
+def test_figures_draw_every_arm_with_fixed_axes():
+    a = report.arms(results(0.05, loss=0.001))
+    first, last = (report.release_figure(a, CHAPTER, t) for t in (0, 4))
+    assert first.axes[0].get_ylim() == last.axes[0].get_ylim() and first.axes[1].get_ylim() == last.axes[1].get_ylim()
+    assert len(first.axes[1].get_legend().get_texts()) == 5  # CNN, FCN, eFCN, eLCN, the best control
+    gains = report.gain_figure(a, CHAPTER)
+    assert len(gains.axes[0].get_legend().get_texts()) == 2 + 3  # eFCN, eLCN and the three controls
+    assert len(report.interpolation_figure(a, CHAPTER).axes) == 2
+    assert len(report.delta_gain_figure(a, CHAPTER).axes[0].get_legend().get_texts()) == 3
+    for r in a[("efcn", 4, 0)]:  # a δ interval that reaches below zero still draws on the log axis
+        r["delta"] = r["delta"] * torch.tensor([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]) * (1 + 5 * NOISE[r["run"].seed] * 1000)
+    assert report.mean_ci(report.final(a[("efcn", 4, 0)], "delta"))[1] > report.final(a[("efcn", 4, 0)], "delta").mean()
+    report.delta_gain_figure(a, CHAPTER).savefig(io.BytesIO(), format="png")
+
+
+def test_the_papers_cost_is_stated_from_its_parameters():
+    text = report.paper_cost_text(7728, 4593)
+    assert "-p channels 64 -p epochs 150" in text and "t_w: [0, 2, 4, 8, 13, 23, 40, 67, 115]" in text
+    assert "74.0M weights" in text and "GPU-hours" in text
+    flops = report.dense_flops(report.paper_chapter(), 50_000, 10_000)
+    assert flops == pytest.approx(report.dense_flops(report.paper_chapter(seeds=1), 50_000, 10_000) * 3)

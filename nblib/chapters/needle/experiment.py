@@ -25,9 +25,13 @@ from nblib import embed
 from nblib.params import TRAINING_COPIES, ParameterError, check_memory, param
 from nblib.train import balanced_evaluate, evaluate, fit
 
-__all__ = ["LAYERS", "vanilla_cnn", "param_counts", "release", "Release", "train", "Chapter",
-           "masked", "ALPHAS", "first_units"]
-TARGETS = ("cnn", "efcn", "elcn", "fcn", "elcn-efcn")
+__all__ = ["LAYERS", "LR_CONTROLS", "vanilla_cnn", "param_counts", "positions", "release", "Release", "train",
+           "Chapter", "masked", "ALPHAS", "first_units", "capped_subset", "local_change"]
+TARGETS = ("cnn", "efcn", "elcn", "fcn", "elcn-efcn", "cnn-lr")
+# The learning-rate controls: the CNN continued from t_w at a reduced rate. "positions": every conv layer's lr
+# divided by its number of output positions (the factor by which untying slows a shared kernel's motion);
+# "0.1", "0.01": the whole net at lr x 0.1, x 0.01.
+LR_CONTROLS = ("positions", "0.1", "0.01")
 DATASETS = ("cifar10", "mnist")
 ALPHAS = tuple(i / 8 for i in range(9))  # interpolation path: 0 = the released CNN, 1 = the trained eFCN
 N_UNITS = 4  # first-layer units whose off-local weights are returned (see first_units)
@@ -68,6 +72,24 @@ def param_counts(channels: int = 64, in_channels: int = 3, side: int = 32, class
     return {"CNN": cnn, "eFCN (padding inside)": ours, "eFCN (authors: padding layers)": authors}
 
 
+def positions(in_channels: int = 3, side: int = 32) -> tuple[int, ...]:
+    """Output positions of each convolution (289, 64 and 9 at 32x32 input): how many copies of
+    its kernel the eFCN and the eLCN hold."""
+    convs, _ = _shapes(1, in_channels, side)
+    return tuple(o * o for _, _, _, o in convs)
+
+
+def _reduced_lr(cnn: nn.Sequential, lr: float, control: str, side: int) -> list[dict]:
+    """Parameter groups of the CNN continued at a reduced learning rate (one of LR_CONTROLS)."""
+    if control != "positions":
+        return [{"params": list(cnn.parameters()), "lr": lr * float(control)}]
+    convs = [m for m in cnn if isinstance(m, nn.Conv2d)]
+    groups = [{"params": list(m.parameters()), "lr": lr / p}
+              for m, p in zip(convs, positions(convs[0].in_channels, side))]
+    head = [p for m in cnn if not isinstance(m, nn.Conv2d) for p in m.parameters()]
+    return groups + [{"params": head, "lr": lr}]
+
+
 def release(cnn: nn.Module, to: str = "efcn", input_shape=(3, 32, 32)) -> nn.Module:
     """A copy of the CNN as its eFCN ("efcn") or eLCN ("elcn"): the same function, untied weights."""
     if to == "efcn":
@@ -84,8 +106,13 @@ class Release:
     to = "cnn": the CNN throughout (t_w is ignored); "efcn" / "elcn": released at t_w into the
     exact dense / locally connected embedding; "fcn": the eFCN's architecture from a random
     initialisation (the authors' vanilla FCN; t_w is ignored); "elcn-efcn": the hierarchical
-    release, CNN -> eLCN at t_w -> eFCN at t_2. SGD at a constant lr, no momentum, no
-    augmentation (the authors' code).
+    release, CNN -> eLCN at t_w -> eFCN at t_2; "cnn-lr": the CNN continued from t_w at the
+    reduced learning rate `control` (one of LR_CONTROLS), with the batch order a release at t_w
+    sees, so it pairs with that release. SGD at a constant lr, no momentum, no augmentation
+    (the authors' code). `test_per_class`: test images per class (at most; 0 = all), the same
+    images for every run of a seed. `eval_every`: the test set is evaluated every that many epochs
+    and at the first and last epoch of every phase (NaN in the other epochs): on the eFCN an
+    evaluation costs about a fifth of a training epoch.
     """
     to: str = "efcn"
     t_w: int = 0
@@ -97,6 +124,9 @@ class Release:
     train_per_class: int = 0
     seed: int = 0
     dataset: str = "cifar10"
+    control: str = ""
+    test_per_class: int = 0
+    eval_every: int = 1
 
     def reads(self) -> tuple[str, ...]:
         return (self.dataset,)
@@ -107,6 +137,10 @@ class Release:
             raise ValueError(f"to must be one of {TARGETS}, got {self.to!r}")
         if self.to in ("cnn", "fcn"):
             return [(self.to, self.epochs)]
+        if self.to == "cnn-lr":
+            if self.control not in LR_CONTROLS:
+                raise ValueError(f"control must be one of {LR_CONTROLS}, got {self.control!r}")
+            return [("cnn", self.t_w), ("cnn-lr", self.epochs)]
         if self.to == "elcn-efcn":
             if not 0 <= self.t_w < self.t_2 < self.epochs:
                 raise ValueError(f"elcn-efcn needs 0 <= t_w < t_2 < epochs, got {self.t_w}, {self.t_2}, {self.epochs}")
@@ -120,8 +154,14 @@ def _split(run: Release, device):
            if run.train_per_class else torch.arange(len(train)))
     x = train.float()[idx]
     mean, std = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
+    keep = capped_subset(test.labels, run.test_per_class) if run.test_per_class else torch.arange(len(test))
     return ((x - mean) / std).to(device), train.labels[idx].to(device), \
-        ((test.float() - mean) / std).to(device), test.labels.to(device)
+        ((test.float()[keep] - mean) / std).to(device), test.labels[keep].to(device)
+
+
+def capped_subset(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """Indices of the first `per_class` examples of every class (all of a class that has fewer)."""
+    return torch.cat([(labels == c).nonzero().squeeze(1)[:per_class] for c in labels.unique(sorted=True).tolist()])
 
 
 def _random_dense(efcn: nn.Module) -> nn.Module:
@@ -168,6 +208,43 @@ def _interpolation(model, start: dict, x, y) -> dict:
     return {"loss": torch.tensor(loss), "acc": torch.tensor(acc)}
 
 
+def local_change(model: nn.Module, start: dict) -> float:
+    """||θ_local(T) - θ_local(t_w)|| / ||θ_local(t_w)|| over the local weights of every embedded
+    dense layer: how far the weights inside the receptive fields moved since the release."""
+    moved, norm = 0.0, 0.0
+    for name, module in model.named_modules():
+        if isinstance(module, embed.DenseEmbedded):
+            mask = module.local_mask
+            before = start[f"{name}.linear.weight"][mask]
+            moved += (module.linear.weight.detach()[mask] - before).pow(2).sum().item()
+            norm += before.pow(2).sum().item()
+    return (moved / norm) ** 0.5
+
+
+def _eval_epochs(start: int, until: int, every: int) -> set[int]:
+    """The epochs (counted from 1) of a phase that trains from epoch `start` to `until` whose end
+    is evaluated: every `every`-th epoch of the run, and the phase's first and last."""
+    return {e for e in range(start + 1, until + 1) if e % every == 0 or e in (start + 1, until)}
+
+
+def _sparse(hook, epochs: set[int], start: int):
+    """A per-epoch hook that runs only at `epochs` (counted from 1 over the whole run) and returns
+    (NaN, NaN) at the others; the phase starts after epoch `start`."""
+    counter = iter(range(start + 1, 10 ** 9))
+    return lambda model: hook(model) if next(counter) in epochs else (float("nan"), float("nan"))
+
+
+def _cnn_at_end(run: Release, x, y, shape, device) -> dict:
+    """The weights of the CNN run of this seed after all its epochs (replayed: the same
+    initialisation and batch order), embedded as an eFCN: the start of the second
+    interpolation path."""
+    torch.manual_seed(run.seed)
+    cnn = vanilla_cnn(run.channels, shape[0], int(y.max()) + 1).to(device)
+    fit(cnn, x, y, epochs=run.epochs, batch_size=run.batch_size, seed=run.seed,
+        optimizer=torch.optim.SGD(cnn.parameters(), lr=run.lr), progress=False)
+    return {k: v.detach().clone() for k, v in release(cnn, "efcn", shape).to(device).state_dict().items()}
+
+
 def train(run: Release, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
     """Train one run; per-epoch train loss, class-balanced test loss and accuracy, delta after a dense release,
     and what the trained dense net is made of.
@@ -188,7 +265,7 @@ def train(run: Release, device: torch.device = torch.device("cpu"), progress: bo
     out = {"run": run, "t_w": phases[0][1] if len(phases) > 1 else 0, "switch_gap": [], "switch_loss": []}
     epoch, released = 0, None
     for i, (arch, until) in enumerate(phases):
-        if arch != "cnn" and i > 0:  # an exact release of the model trained so far
+        if arch not in ("cnn", "cnn-lr") and i > 0:  # an exact release of the model trained so far
             previous = model
             model = release(previous, arch, shape).to(device)
             with torch.no_grad():
@@ -204,11 +281,13 @@ def train(run: Release, device: torch.device = torch.device("cpu"), progress: bo
             out["delta_at_release"] = embed.off_local_ratio(model)
             released = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if until > epoch:
-            hooks = {"test": lambda m: balanced_evaluate(m, x_test, y_test)}
+            hooks = {"test": _sparse(lambda m: balanced_evaluate(m, x_test, y_test),
+                                     _eval_epochs(epoch, until, run.eval_every), epoch)}
             if dense:
                 hooks["delta"] = embed.off_local_ratio
+            groups = _reduced_lr(model, run.lr, run.control, shape[-1]) if arch == "cnn-lr" else model.parameters()
             history = fit(model, x, y, epochs=until - epoch, batch_size=run.batch_size, seed=run.seed + i,
-                          optimizer=torch.optim.SGD(model.parameters(), lr=run.lr), hooks=hooks,
+                          optimizer=torch.optim.SGD(groups, lr=run.lr), hooks=hooks,
                           progress=f"{arch} epochs {epoch}-{until}" if progress else False)
             curves["train_loss"] += history["train_loss"]
             curves["test_loss"] += [loss for loss, _ in history["test"]]
@@ -224,35 +303,52 @@ def train(run: Release, device: torch.device = torch.device("cpu"), progress: bo
         learned = first.linear.weight.detach()[units] - released[f"{name}.linear.weight"][units]
         off_local = learned.masked_fill(first.local_mask[units], 0)
         out["silhouettes"] = off_local.view(len(units), *shape).cpu()
+        out["local_change"] = local_change(model, released)
     if run.to == "efcn":
         out["interpolation"] = _interpolation(model, released, x_test, y_test)
+        out["interpolation_end"] = _interpolation(model, _cnn_at_end(run, x, y, shape, device), x_test, y_test)
     out["seconds"] = time.perf_counter() - start
     return out
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """The chapter's parameters (the paper: channels 64, 150 epochs, t_w in {0, 2, 4, 8, 13,
-    23, 40, 67, 115}, the whole CIFAR-10)."""
+    """The chapter's parameters; the defaults are the published run's (the paper: channels 64,
+    150 epochs, t_w in {0, 2, 4, 8, 13, 23, 40, 67, 115}, batch 250, the whole CIFAR-10; here a
+    class-balanced 70 images per class and batch 100, so that the CNN reaches zero training loss
+    within the 150 epochs, and three of the paper's nine release times, 0, 23 and 115: the first,
+    an intermediate one and the last).
+    t_chain: the eFCN release times of the CNN -> eLCN (t_lcn) -> eFCN chain (empty: every t_w).
+    eval_every: the test set is evaluated every that many epochs (and at each phase's ends)."""
     channels: int = param(16, ge=1, le=256)
-    epochs: int = param(15, ge=1)
-    t_w: tuple[int, ...] = param((0, 2, 5, 10), ge=0, nonempty=True)
-    t_lcn: tuple[int, ...] = param((2,), ge=0)
+    epochs: int = param(150, ge=1)
+    t_w: tuple[int, ...] = param((0, 23, 115), ge=0, nonempty=True)
+    t_lcn: tuple[int, ...] = param((23,), ge=0)
+    t_chain: tuple[int, ...] = param((115,), ge=0)
+    lr_controls: tuple[str, ...] = param(LR_CONTROLS, choices=LR_CONTROLS)
     seeds: int = param(3, ge=1, le=100)
-    batch_size: int = param(250, ge=1)
+    batch_size: int = param(100, ge=1)
     lr: float = param(0.1, gt=0.0)
-    train_per_class: int = param(0, ge=0)
+    train_per_class: int = param(70, ge=0)
+    test_per_class: int = param(100, ge=0)
     dataset: str = param("cifar10", choices=DATASETS)
+    eval_every: int = param(5, ge=1)
 
     def validate(self) -> None:
         late = [t for t in self.t_w if t >= self.epochs]
         if late:
             raise ParameterError(f"parameter 't_w': got {list(self.t_w)}; every release time must be "
                                  f"< epochs ({self.epochs}), {late} are not")
-        orphans = [t for t in self.t_lcn if t >= max(self.t_w)]
+        strays = [t for t in self.t_chain if t not in self.t_w]
+        if strays:
+            raise ParameterError(f"parameter 't_chain': got {list(self.t_chain)}; each chain's eFCN release time must "
+                                 f"be one of t_w {sorted(self.t_w)} (the chain is compared with that release), "
+                                 f"{strays} are not")
+        orphans = [t for t in self.t_lcn if t >= max(self.t_chain or self.t_w)]
         if orphans:
             raise ParameterError(f"parameter 't_lcn': got {list(self.t_lcn)}; each eLCN release time must be "
-                                 f"< the largest t_w ({max(self.t_w)}), the eFCN release that follows it; "
+                                 f"< the largest eFCN release time of the chain ({max(self.t_chain or self.t_w)}, t_chain or else "
+                                 f"t_w), the release that follows it; "
                                  f"{orphans} are not")
         images = len(datasets.load(self.dataset, True).labels)
         images = min(images, 10 * self.train_per_class) if self.train_per_class else images
@@ -272,14 +368,26 @@ class Chapter:
                                      f"here has at most {available} training images per class (0 = use all)")
 
     def runs(self) -> list[Release]:
-        """Per seed: the CNN, the vanilla FCN, the eFCN and eLCN released at every t_w, and the
-        hierarchical CNN -> eLCN (t_lcn) -> eFCN (t_w) for every later t_w."""
+        """Per seed: the CNN, the vanilla FCN, the eFCN and eLCN released at every t_w, the CNN
+        continued from every t_w at each reduced learning rate of `lr_controls`, and the
+        hierarchical CNN -> eLCN (t_lcn) -> eFCN (t_chain, or every t_w when empty) for every later
+        eFCN time."""
         common = dict(channels=self.channels, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                      train_per_class=self.train_per_class, dataset=self.dataset)
+                      train_per_class=self.train_per_class, test_per_class=self.test_per_class,
+                      dataset=self.dataset, eval_every=self.eval_every)
         out = []
         for seed in range(self.seeds):
             out += [Release("cnn", seed=seed, **common), Release("fcn", seed=seed, **common)]
             out += [Release(to, t, seed=seed, **common) for to in ("efcn", "elcn") for t in sorted(self.t_w)]
+            out += [Release("cnn-lr", t, seed=seed, control=c, **common)
+                    for c in self.lr_controls for t in sorted(self.t_w)]
             out += [Release("elcn-efcn", t1, t2, seed=seed, **common)
-                    for t1 in sorted(self.t_lcn) for t2 in sorted(self.t_w) if t2 > t1]
+                    for t1 in sorted(self.t_lcn) for t2 in sorted(self.t_chain or self.t_w) if t2 > t1]
         return out
+
+    def dense_steps(self, train_images: int) -> int:
+        """SGD steps of eFCN-sized nets (vanilla FCN, eFCNs, chains) in one seed of this chapter."""
+        steps = -(-min(train_images, 10 * self.train_per_class or train_images) // self.batch_size)
+        epochs = sum(r.epochs - (r.t_2 if r.to == "elcn-efcn" else r.t_w if r.to == "efcn" else 0)
+                     for r in self.runs()[: len(self.runs()) // self.seeds] if r.to in ("fcn", "efcn", "elcn-efcn"))
+        return steps * epochs

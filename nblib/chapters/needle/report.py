@@ -9,21 +9,28 @@ import math
 from nblib import claims as engine
 from nblib.claims import Measurement, Scorecard
 from nblib.effects import Effect, effect, paired, side
+from nblib.palette import style
 from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 
 from . import claims as cl
-from .experiment import ALPHAS, Chapter
+from .experiment import ALPHAS, Chapter, param_counts
 
 NAMES = {"cnn": "CNN", "efcn": "eFCN", "elcn": "eLCN", "fcn": "vanilla FCN", "elcn-efcn": "CNN → eLCN → eFCN"}
 PAPER = {"channels": 64, "epochs": 150, "t_w": (0, 2, 4, 8, 13, 23, 40, 67, 115), "batch_size": 250, "lr": 0.1}
+CONTROL_NAMES = {"positions": "lr / positions", "0.1": "lr / 10", "0.01": "lr / 100"}
 EXACT = 1e-4  # a switch is exact when outputs agree to this (float32 rounding of the dense matmuls)
 
 
+def arm(run) -> str:
+    """The arm's kind: `run.to`, with the learning-rate control named for a CNN continued at a reduced lr."""
+    return f"cnn-lr {run.control}" if run.to == "cnn-lr" else run.to
+
+
 def arms(results: list[dict]) -> dict[tuple[str, int, int], list[dict]]:
-    """The runs grouped by arm (to, t_w, t_2), each list in seed order (runs pair by seed)."""
+    """The runs grouped by arm (kind, t_w, t_2), each list in seed order (runs pair by seed)."""
     out: dict[tuple[str, int, int], list[dict]] = {}
     for r in results:
-        out.setdefault((r["run"].to, r["run"].t_w, r["run"].t_2), []).append(r)
+        out.setdefault((arm(r["run"]), r["run"].t_w, r["run"].t_2), []).append(r)
     for runs in out.values():
         runs.sort(key=lambda r: r["run"].seed)
     return out
@@ -33,6 +40,8 @@ def label(run) -> str:
     """A run's arm in words: 'CNN', 'eFCN t_w=5', 'eLCN 2 -> eFCN 5'."""
     if run.to == "elcn-efcn":
         return f"eLCN {run.t_w} → eFCN {run.t_2}"
+    if run.to == "cnn-lr":
+        return f"CNN at {CONTROL_NAMES[run.control]} from t_w={run.t_w}"
     return NAMES[run.to] + (f" t_w={run.t_w}" if run.to in ("efcn", "elcn") else "")
 
 
@@ -72,24 +81,49 @@ def exactness(a: dict) -> dict[str, float]:
 # --- figures -----------------------------------------------------------------------------------
 
 
+def _limits(values: list[torch.Tensor], log: bool = False, pad: float = 0.05) -> tuple[float, float]:
+    """Axis limits covering every value of every state of a slider, so that the axes never move."""
+    v = torch.cat([x.flatten() for x in values]).double()
+    v = v[torch.isfinite(v)]
+    if log:
+        lo, hi = v.clamp_min(1e-6).log10().min().item(), v.clamp_min(1e-6).log10().max().item()
+        return 10 ** (lo - pad * (hi - lo)), 10 ** (hi + pad * (hi - lo))
+    lo, hi = v.min().item(), v.max().item()
+    return lo - pad * (hi - lo), hi + pad * (hi - lo)
+
+
+def _release_keys(a: dict, t_w: int) -> list[tuple[tuple[str, int, int], str]]:
+    """The arms drawn at one release time, with their labels."""
+    keys = [(("cnn", 0, 0), "CNN"), (("fcn", 0, 0), NAMES["fcn"]),
+            (("efcn", t_w, 0), f"eFCN (t_w = {t_w})"), (("elcn", t_w, 0), f"eLCN (t_w = {t_w})")]
+    best = best_control(a, t_w)
+    if best is not None:
+        keys.append(((f"cnn-lr {best[0]}", t_w, 0), f"CNN at {CONTROL_NAMES[best[0]]} from t_w"))
+    return keys
+
+
 def release_figure(a: dict, chapter: Chapter, t_w: int) -> Figure:
-    """Training loss and test accuracy of the CNN, the vanilla FCN and the eFCN / eLCN released at t_w."""
-    fig = Figure(figsize=(10, 3.8))
+    """Training loss and test accuracy of the CNN, the vanilla FCN, the eFCN / eLCN released at t_w and
+    the CNN continued from t_w at the best reduced learning rate; the axes are the same for every t_w."""
+    fig = Figure(figsize=(8, 3.4))
     loss_ax, acc_ax = fig.subplots(1, 2)
     epochs = range(1, chapter.epochs + 1)
-    arms_here = [(("cnn", 0, 0), "black"), (("fcn", 0, 0), "tab:gray"), (("efcn", t_w, 0), "tab:red"),
-                 (("elcn", t_w, 0), "tab:blue")]
-    for key, color in arms_here:
-        label = NAMES[key[0]] + (f" (t_w = {t_w})" if key[0] in ("efcn", "elcn") else "")
-        plot_mean_band(loss_ax, epochs, curve(a[key], "train_loss"), label, color=color)
-        plot_mean_band(acc_ax, epochs, 100 * curve(a[key], "test_acc"), label, color=color)
+    every = [k for t in chapter.t_w for k, _ in _release_keys(a, t)]
+    for i, (key, label) in enumerate(_release_keys(a, t_w)):
+        plot_mean_band(loss_ax, epochs, curve(a[key], "train_loss"), label, **style(i))
+        acc = 100 * curve(a[key], "test_acc")
+        evaluated = torch.isfinite(acc).all(0)  # the test set is evaluated every `eval_every` epochs
+        plot_mean_band(acc_ax, torch.arange(1, chapter.epochs + 1)[evaluated], acc[:, evaluated], label, **style(i))
     for ax in (loss_ax, acc_ax):
-        ax.axvline(t_w, color="tab:red", linestyle=":", linewidth=1)
+        ax.axvline(t_w, color="black", linestyle=":", linewidth=1)
         ax.set_xlabel("epoch")
-    loss_ax.set(ylabel="training loss", yscale="log")
-    acc_ax.set(ylabel="test accuracy (%, class-balanced)")
-    acc_ax.legend(fontsize=8)
-    fig.suptitle(f"release at t_w = {t_w} (dotted line); mean and 95% band over {len(a[('cnn', 0, 0)])} seeds")
+    loss_ax.set(ylabel="training loss (log scale)", yscale="log",
+                ylim=_limits([curve(a[k], "train_loss") for k in every], log=True))
+    loss_ax.axhline(cl.CONVERGED, color="grey", linewidth=0.8)
+    acc_ax.set(ylabel="test accuracy (%, class-balanced)", ylim=_limits([100 * curve(a[k]) for k in every]))
+    acc_ax.legend(fontsize=9, loc="lower right")
+    fig.suptitle(f"Release at t_w = {t_w} (dotted line); mean and 95% band over {len(a[('cnn', 0, 0)])} seeds",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -101,18 +135,43 @@ def gains(a: dict, chapter: Chapter, to: str = "efcn") -> dict[int, Effect]:
 
 
 def gain_figure(a: dict, chapter: Chapter) -> Figure:
-    fig = Figure(figsize=(6, 3.6))
+    """Final gain over the CNN against t_w: the eFCN, the eLCN, and the CNN continued from t_w at each
+    reduced learning rate (the controls); 95% intervals, paired by seed."""
+    fig = Figure(figsize=(6.5, 3.6))
     ax = fig.subplots()
-    for to, color, shift in (("efcn", "tab:red", -0.1), ("elcn", "tab:blue", 0.1)):
-        g = gains(a, chapter, to)
+    lines = [("efcn", gains(a, chapter, "efcn"), NAMES["efcn"]), ("elcn", gains(a, chapter, "elcn"), NAMES["elcn"])]
+    lines += [(name, g, f"CNN at {CONTROL_NAMES[name]} from t_w") for name, g in control_gains(a, chapter).items()]
+    width = 0.012 * max(chapter.epochs, 1)
+    for i, (_, g, label) in enumerate(lines):
+        shift = (i - (len(lines) - 1) / 2) * width
         ts = list(g)
         ax.errorbar([t + shift for t in ts], [100 * g[t].mean for t in ts],
-                    yerr=[100 * g[t].half if g[t].has_interval else 0 for t in ts],
-                    marker="o", capsize=3, color=color, label=NAMES[to])
+                    yerr=[100 * g[t].half if g[t].has_interval else 0 for t in ts], capsize=3, label=label,
+                    **style(i, markers=True))
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set(xlabel="release time t_w (epochs)", ylabel="gain over the CNN (points)",
-           title=f"final test accuracy minus the CNN's after {chapter.epochs} epochs")
-    ax.legend(fontsize=8)
+    ax.set(xlabel="release time t_w (epochs)", ylabel="minus the CNN's (points)",
+           title=f"Final test accuracy minus the CNN's, after {chapter.epochs} epochs")
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def delta_gain_figure(a: dict, chapter: Chapter) -> Figure:
+    """The eFCN's gain over the CNN against its final δ, one point per release time (95% intervals)."""
+    fig = Figure(figsize=(6.5, 3.6))
+    ax = fig.subplots()
+    g = gains(a, chapter)
+    for i, t in enumerate(sorted(chapter.t_w)):
+        d_mean, d_half = (v.item() for v in mean_ci(final(a[("efcn", t, 0)], "delta")))
+        d_half = d_half if d_half == d_half else 0.0
+        low = min(d_half, 0.999 * d_mean)  # a log axis: the interval's lower end drawn at most down to near 0
+        ax.errorbar([d_mean], [100 * g[t].mean], xerr=[[low], [d_half]],
+                    yerr=[100 * g[t].half if g[t].has_interval else 0], capsize=3, label=f"t_w = {t}",
+                    **style(i, markers=True))
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set(xlabel="final δ = ‖θ_off-local‖ / ‖θ‖ (log scale)", xscale="log", ylabel="eFCN minus the CNN (points)",
+           title="Gain against the distance from the CNN's subspace")
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -122,30 +181,32 @@ def delta_figure(a: dict, chapter: Chapter) -> Figure:
     fig = Figure(figsize=(10, 3.6))
     over, end = fig.subplots(1, 2)
     epochs = torch.arange(1, chapter.epochs + 1)
-    colors = [f"C{i}" for i in range(len(chapter.t_w))]
-    for t, color in zip(sorted(chapter.t_w), colors):
+    for i, t in enumerate(sorted(chapter.t_w)):
         d = curve(a[("efcn", t, 0)], "delta")[:, t:]
-        plot_mean_band(over, epochs[t:], d, f"eFCN t_w = {t}", color=color, marker=".")
-    plot_mean_band(over, epochs, curve(a[("fcn", 0, 0)], "delta"), NAMES["fcn"], color="tab:gray")
+        plot_mean_band(over, epochs[t:], d, f"eFCN t_w = {t}", **style(i))
+    plot_mean_band(over, epochs, curve(a[("fcn", 0, 0)], "delta"), NAMES["fcn"], **style(len(chapter.t_w)))
     over.set(xlabel="epoch", ylabel="δ = ‖θ_off-local‖ / ‖θ‖", yscale="log")
-    over.legend(fontsize=8)
+    over.legend(fontsize=9)
     ts = sorted(chapter.t_w)
     means, halves = zip(*(mean_ci(final(a[("efcn", t, 0)], "delta")) for t in ts))
-    end.errorbar(ts, means, yerr=[h if h == h else 0 for h in halves], marker="o", capsize=3, color="tab:red")
+    end.errorbar(ts, means, yerr=[h if h == h else 0 for h in halves], capsize=3, **style(0, markers=True))
     end.set(xlabel="release time t_w", ylabel="final δ", yscale="log")
     fig.tight_layout()
     return fig
 
 
 def interpolation_figure(a: dict, chapter: Chapter) -> Figure:
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.subplots()
-    for i, t in enumerate(sorted(chapter.t_w)):
-        acc = torch.stack([r["interpolation"]["acc"] for r in a[("efcn", t, 0)]]).double()
-        plot_mean_band(ax, ALPHAS, 100 * acc, f"t_w = {t}", color=f"C{i}")
-    ax.set(xlabel="α: (1 − α) · released CNN + α · trained eFCN", ylabel="test accuracy (%)",
-           title="along the straight line in weight space")
-    ax.legend(fontsize=8)
+    """Test accuracy along two straight lines to the trained eFCN: from the CNN at t_w (the released
+    net) and from the CNN at the end of its run; one curve per t_w, the same y axis for both."""
+    fig = Figure(figsize=(8, 3.4))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, path, start in zip(axes, ("interpolation", "interpolation_end"), ("the CNN at t_w", "the CNN at the end")):
+        for i, t in enumerate(sorted(chapter.t_w)):
+            acc = torch.stack([r[path]["acc"] for r in a[("efcn", t, 0)]]).double()
+            plot_mean_band(ax, ALPHAS, 100 * acc, f"t_w = {t}", **style(i))
+        ax.set(xlabel=f"α: (1 − α) · {start} + α · eFCN", title=f"From {start}")
+    axes[0].set(ylabel="test accuracy (%, class-balanced)")
+    axes[1].legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -166,7 +227,7 @@ def silhouettes_figure(a: dict, t_w: int) -> Figure:
                       cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{label}\nchannel {i}", fontsize=8)
+            ax.set_title(f"{label}\nchannel {i}", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -196,8 +257,9 @@ def grid_figure(a: dict, chapter: Chapter) -> Figure:
     scale = max(values.nan_to_num(0).abs().max().item(), 1e-6)
     image = ax.imshow(values.numpy(), cmap="RdBu", vmin=-scale, vmax=scale)
     for (t1, t2), acc in cells.items():
-        ax.text(cols.index(t2), rows.index(t1), f"{100 * (acc.mean().item() - cnn):+.1f}", ha="center",
-                va="center", fontsize=9)
+        gain = 100 * (acc.mean().item() - cnn)
+        ax.text(cols.index(t2), rows.index(t1), f"{gain:+.1f}", ha="center", va="center", fontsize=9,
+                color="white" if abs(gain) > 0.6 * scale else "black")  # no dark text on dark cells
     ax.set_xticks(range(len(cols)), [str(c) if c != chapter.epochs else f"{c}\n(eLCN to end)" for c in cols])
     ax.set_yticks(range(len(rows)), [str(r) for r in rows])
     ax.set(xlabel="t2: release into the eFCN", ylabel="t1: release into the eLCN",
@@ -215,12 +277,14 @@ def results_table(a: dict, chapter: Chapter) -> str:
     lines = ["| net | released at | final training loss | final test accuracy (%) | minus the CNN's (points) |",
              "|---|---|---|---|---|"]
     order = [("cnn", 0, 0), ("fcn", 0, 0)] + [(to, t, 0) for to in ("efcn", "elcn") for t in sorted(chapter.t_w)] \
-        + sorted(k for k in a if k[0] == "elcn-efcn")
+        + sorted(k for k in a if k[0] == "elcn-efcn") \
+        + [(f"cnn-lr {c}", t, 0) for c in CONTROL_NAMES for t in sorted(chapter.t_w) if (f"cnn-lr {c}", t, 0) in a]
     for key in order:
         to, t, t2 = key
+        name = f"CNN at {CONTROL_NAMES[to.split(' ', 1)[1]]}" if to.startswith("cnn-lr") else NAMES[to]
         when = {"cnn": "never", "fcn": "(random init)", "elcn-efcn": f"t1 = {t}, t2 = {t2}"}.get(to, f"t_w = {t}")
         gain = "" if to == "cnn" else paired(final(a[key]), cnn).points()
-        lines.append(f"| {NAMES[to]} | {when} | {mean_ci_text(final(a[key], 'train_loss'), 1, 3)} "
+        lines.append(f"| {name} | {when} | {mean_ci_text(final(a[key], 'train_loss'), 1, 3)} "
                      f"| {mean_ci_text(final(a[key]))} | {gain} |")
     return "\n".join(lines)
 
@@ -320,6 +384,56 @@ def hierarchy(a: dict) -> dict[tuple[int, int], Effect]:
 NOT_RUN = Effect(math.nan, math.nan, 0)
 
 
+def controls(a: dict, t_w: int) -> dict[str, torch.Tensor]:
+    """(seeds,) final test accuracy of the CNN continued from t_w at each reduced learning rate that was run."""
+    return {key[0].split(" ", 1)[1]: final(runs) for key, runs in a.items()
+            if key[0].startswith("cnn-lr") and key[1] == t_w}
+
+
+def best_control(a: dict, t_w: int) -> tuple[str, torch.Tensor] | None:
+    """The reduced learning rate whose CNN continued from t_w ends with the highest mean test accuracy
+    (the strongest control), and its (seeds,) accuracies; None when no control was run."""
+    runs = controls(a, t_w)
+    if not runs:
+        return None
+    name = max(runs, key=lambda k: runs[k].mean().item())
+    return name, runs[name]
+
+
+def against_cnn(a: dict, to: str, t_w: int) -> dict[str, Effect]:
+    """Final test accuracy of the net released at t_w minus the CNN at the original lr and minus the
+    CNN continued at the best reduced lr (when run), paired by seed."""
+    released = final(a[(to, t_w, 0)])
+    out = {f"t_w = {t_w} vs CNN": paired(released, final(a[("cnn", 0, 0)]))}
+    best = best_control(a, t_w)
+    if best is not None:
+        out[f"t_w = {t_w} vs CNN at {CONTROL_NAMES[best[0]]}"] = paired(released, best[1])
+    return out
+
+
+def control_gains(a: dict, chapter: Chapter) -> dict[str, dict[int, Effect]]:
+    """Per reduced learning rate: final test accuracy of the CNN continued from each t_w at that rate
+    minus the CNN at the original rate, paired by seed."""
+    cnn = final(a[("cnn", 0, 0)])
+    out = {}
+    for t in sorted(chapter.t_w):
+        for name, acc in controls(a, t).items():
+            out.setdefault(name, {})[t] = paired(acc, cnn)
+    return out
+
+
+def local_changes(a: dict, t_w: int) -> Effect:
+    """Relative change of the eFCN's local weights since its release at t_w, over seeds."""
+    return effect(torch.tensor([r["local_change"] for r in a[("efcn", t_w, 0)]]).double())
+
+
+def end_bump(a: dict, t_w: int) -> Effect:
+    """On the path from the CNN at the end of its run to the eFCN released at t_w: test accuracy at the
+    midpoint minus the better of the two ends, paired by seed."""
+    acc = torch.stack([r["interpolation_end"]["acc"] for r in a[("efcn", t_w, 0)]]).double()
+    return paired(acc[:, len(ALPHAS) // 2], torch.maximum(acc[:, 0], acc[:, -1]))
+
+
 def _loss_at(runs: list[dict], epoch: int) -> torch.Tensor:
     """(seeds,) training loss of the last epoch before `epoch` (the loss at a release at `epoch`)."""
     return curve(runs, "train_loss")[:, epoch - 1]
@@ -331,9 +445,10 @@ def loss_drop(a: dict, chapter: Chapter) -> dict[int, Effect]:
             for t in sorted(chapter.t_w) if t > 0}
 
 
-def barrier(a: dict, t_w: int) -> Effect:
-    """Highest test loss on the path from the released CNN to the trained eFCN minus the higher end (per seed)."""
-    loss = torch.stack([r["interpolation"]["loss"] for r in a[("efcn", t_w, 0)]]).double()
+def barrier(a: dict, t_w: int, path: str = "interpolation_end") -> Effect:
+    """Highest test loss on a path (from the CNN at the end of its run, or "interpolation": from the
+    CNN at t_w) to the trained eFCN minus the higher end (per seed)."""
+    loss = torch.stack([r[path]["loss"] for r in a[("efcn", t_w, 0)]]).double()
     return effect(loss.max(1).values - torch.maximum(loss[:, 0], loss[:, -1]))
 
 
@@ -346,17 +461,25 @@ def _mean_loss(runs: list[dict]) -> float:
     return final(runs, "train_loss").mean().item()
 
 
+def diverged(a: dict, leave_out: tuple[str, ...] = ("fcn", "elcn-efcn")) -> float:
+    """How many runs reached a non-finite training loss, over every arm but those of `leave_out` (by default
+    the vanilla FCN and the chain, which only their own claims compare)."""
+    return float(sum(not torch.isfinite(r["train_loss"]).all() for key, runs in a.items()
+                     if key[0] not in leave_out for r in runs))
+
+
 def regime(a: dict, chapter: Chapter) -> dict[str, float]:
     """The measured values of the registry's regime conditions (means over seeds)."""
     late = max(chapter.t_w)
     return {cl.CNN_FINAL: _mean_loss(a[("cnn", 0, 0)]),
             cl.RELEASED_FINAL: max(_mean_loss(a[("efcn", t, 0)]) for t in chapter.t_w),
             cl.CNN_AT_RELEASE: _loss_at(a[("cnn", 0, 0)], late).mean().item() if late > 0 else math.inf,
-            cl.CONTROLS: float(sum(1 for k in a if k[0] == "cnn-lr")),  # none in this experiment yet (issue 26)
+            cl.CONTROLS: float(sum(1 for k in a if k[0].startswith("cnn-lr"))),
             cl.RELEASES: float(len(chapter.t_w)),
             cl.LATER: float(sum(1 for t in chapter.t_w if t > 0)),
             "chain_runs": float(sum(1 for k in a if k[0] == "elcn-efcn")),
-            cl.ON_STUDY_DATA.name: float(chapter.dataset == "cifar10")}
+            cl.ON_STUDY_DATA.name: float(chapter.dataset == "cifar10"),
+            cl.DIVERGED: diverged(a)}
 
 
 def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
@@ -372,23 +495,28 @@ def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
     out["needle.train-loss-falls-near-convergence"] = Measurement(
         {tw(late): drop.get(late, NOT_RUN)}, {**checks, **released})
     out["needle.stays-in-cnn-basin"] = Measurement({tw(late): barrier(a, late)}, {**checks, **released},
-                                                   "α = 0 is the CNN at t_w, not a net at the bottom of a basin")
+                                                   "the path starts from the CNN at the end of its run")
     fcn = final(a[("fcn", 0, 0)])
-    out["needle.beats-vanilla-fcn"] = Measurement({tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts}, checks)
+    out["needle.beats-vanilla-fcn"] = Measurement({tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts},
+                                                  {**checks, cl.DIVERGED: diverged(a, ("elcn-efcn",))})
     rise = improvement(a, chapter)
     out["needle.test-acc-keeps-rising"] = Measurement({tw(t): e for t, e in rise.items()} or {"": NOT_RUN}, checks)
     out["needle.late-release-beats-cnn"] = Measurement(
-        {tw(late): gains(a, chapter)[late]}, {**checks, **released},
-        f"our latest t_w is {late} of {chapter.epochs} epochs")
+        against_cnn(a, "efcn", late), {**checks, **released}, f"our latest t_w is {late} of {chapter.epochs} epochs")
     if mid is not None:
         out["needle.gain-largest-intermediate"] = Measurement(
             {f"{tw(mid)} vs {t}": paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (ts[0], late)},
             checks)
-        out["needle.interpolation-improves"] = Measurement({tw(mid): bump(a, mid)[1]}, checks)
+        out["needle.interpolation-improves"] = Measurement(
+            {f"{tw(mid)}, from the CNN at t_w": bump(a, mid)[1], f"{tw(mid)}, from the CNN at the end": end_bump(a, mid)},
+            checks)
         out["needle.elcn-similar-gain"] = Measurement(
-            {tw(mid): gains(a, chapter, "elcn")[mid]}, {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+            against_cnn(a, "elcn", mid), {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+        out["needle.local-blocks-hardly-change"] = Measurement({tw(t): local_changes(a, t) for t in (mid, late)},
+                                                               {**checks, **released})
     else:
-        for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain"):
+        for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain",
+                    "needle.local-blocks-hardly-change"):
             out[cid] = Measurement({"": NOT_RUN}, checks)
     order = delta_order(a, chapter)
     out["needle.earlier-escapes-further"] = Measurement(
@@ -411,7 +539,8 @@ def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
     out["needle.off-local-helps"] = Measurement({tw(t): e for t, e in helps.items()}, checks)
     h = hierarchy(a)
     out["needle.hierarchical-further-gain"] = Measurement(
-        {f"t1 = {t1}, t2 = {t2}": e for (t1, t2), e in h.items()} or {"": NOT_RUN}, checks)
+        {f"t1 = {t1}, t2 = {t2}": e for (t1, t2), e in h.items()} or {"": NOT_RUN},
+        {**checks, cl.DIVERGED: diverged(a, ("fcn",))})
     return out
 
 
@@ -420,22 +549,80 @@ def scorecard(a: dict, chapter: Chapter) -> Scorecard:
     return engine.scorecard(cl, measurements(a, chapter))
 
 
+def converged_at(runs: list[dict]) -> int | None:
+    """The first epoch (counted from 1) from which the mean training loss stays below CONVERGED, or None."""
+    loss = curve(runs, "train_loss").mean(0)
+    above = (loss >= cl.CONVERGED).nonzero()
+    first = 0 if len(above) == 0 else above[-1].item() + 1
+    return first + 1 if first < len(loss) else None
+
+
+def _vs(e: Effect, what: str) -> str:
+    return f"{e.points()} against {what} ({side(e, 'above', 'below')})"
+
+
+def separation(a: dict, chapter: Chapter, to: str, t_w: int) -> str:
+    """One sentence built from the numbers: what the control separates for the net released at t_w."""
+    best = best_control(a, t_w)
+    name = NAMES[to]
+    vs = against_cnn(a, to, t_w)
+    plain = vs[f"t_w = {t_w} vs CNN"]
+    if best is None:
+        return (f"Released at t_w = {t_w}, the {name} ends {_vs(plain, 'the CNN trained on')}; no learning-rate "
+                "control was run, so a slower step in the CNN's subspace is not ruled out.")
+    control = vs[f"t_w = {t_w} vs CNN at {CONTROL_NAMES[best[0]]}"]
+    slowed = paired(best[1], final(a[("cnn", 0, 0)]))
+    text = (f"Released at t_w = {t_w}, the {name} ends {_vs(plain, 'the CNN trained on')} and "
+            f"{_vs(control, f'the CNN continued from t_w at {CONTROL_NAMES[best[0]]}, the best of the controls')}, "
+            f"which itself ends {_vs(slowed, 'the CNN')}. ")
+    if control.has_interval and control.mean - control.half > 0:
+        return text + "The freed weights add accuracy that a slower step in the CNN's subspace does not give."
+    if plain.has_interval and plain.mean - plain.half > 0:
+        return text + ("The gain over the CNN is not told apart from what a slower step in the CNN's subspace gives: "
+                       "the control explains it as well as the freed weights do.")
+    return text + "There is no gain over the CNN for the control to explain."
+
+
+def key_findings(a: dict, chapter: Chapter) -> str:
+    """Two to four bullets for the top of the chapter, generated from the results."""
+    cnn = a[("cnn", 0, 0)]
+    at = converged_at(cnn)
+    late, mid = max(chapter.t_w), intermediate(chapter)
+    bullets = [f"**The regime.** The CNN's training loss falls to {mean_ci_text(final(cnn, 'train_loss'), 1, 3)} "
+               + (f"(below {cl.CONVERGED} from epoch {at} of {chapter.epochs})" if at else
+                  f"(never below {cl.CONVERGED}: the poster's regime is not reached, and its release-time claims are "
+                  "not tested here)")
+               + f"; the released eFCNs end at {min(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f} to "
+               f"{max(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f}."]
+    bullets.append(f"**Released late, against the learning-rate control.** {separation(a, chapter, 'efcn', late)}")
+    g = gains(a, chapter)
+    bullets.append("**The eFCN minus the CNN by release time** (95% intervals over seeds): "
+                   + "; ".join(f"t_w = {t}: {e.points()}" for t, e in g.items()) + ".")
+    off = {t: parts(a[("efcn", t, 0)])[1] for t in sorted(chapter.t_w)}
+    bullets.append(f"**The off-local weights alone** give {min(v.mean().item() for v in off.values()):.1%} to "
+                   f"{max(v.mean().item() for v in off.values()):.1%} test accuracy (chance is {cl.CHANCE:.0%}); the "
+                   f"local weights move by {local_changes(a, late).mean:.3f} of their norm after the release at t_w = "
+                   f"{late}" + (f" and {local_changes(a, mid).mean:.3f} at t_w = {mid}." if mid is not None else "."))
+    return "\n".join(f"- {b}" for b in bullets)
+
+
+def _graded_times(chapter: Chapter) -> list[int]:
+    """The release times the registry grades against the CNN: the intermediate one and the latest."""
+    return sorted({t for t in (intermediate(chapter), max(chapter.t_w)) if t is not None})
+
+
 def findings(a: dict, chapter: Chapter) -> str:
     """The chapter's conclusions in words, each read off the intervals by the shared rule."""
-    g, gl = gains(a, chapter), gains(a, chapter, "elcn")
     ex = exactness(a)
     alone, helps = parts_effects(a, chapter)
     lines = [
         f"- **The switch is exact.** Over every release, outputs differ by at most {ex['output']:.1e} and "
         f"losses by {ex['loss']:.1e}; δ right after a release is {ex['delta']:g}.",
-        "- **The eFCN against its CNN** (final test accuracy, paired by seed): "
-        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in g.items()) + ".",
-        "- **The eLCN against its CNN**: "
-        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'above the CNN', 'below the CNN')}" for t, e in gl.items()) + ".",
-        "- **Local only minus off-local only**: "
-        + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'the local part better', 'the off-local part better')}"
-                    for t, e in alone.items()) + ".",
-        "- **Both minus local only**: "
+        "- **The eFCN against its CNN and the control**: " + " ".join(
+            separation(a, chapter, "efcn", t) for t in _graded_times(chapter)),
+        "- **The eLCN against its CNN and the control**: " + " ".join(
+            separation(a, chapter, "elcn", t) for t in _graded_times(chapter)),
+        "- **Both parts minus the local part only**: "
         + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'the off-local part helps', 'the off-local part hurts')}"
                     for t, e in helps.items()) + ".",
     ]
@@ -443,23 +630,78 @@ def findings(a: dict, chapter: Chapter) -> str:
     lines.append(
         f"- **Scale.** Every run ends after {chapter.epochs} epochs, the CNN at training loss "
         f"{mean_ci_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
-        f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs and each "
-        "eFCN to near-zero training loss, so a release time here is not the same point of training as the same "
-        "number of epochs there.")
+        f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs on "
+        "50,000 images and each eFCN to near-zero training loss.")
     return "\n".join(lines)
 
 
-def setting(chapter: Chapter, n_train: int, n_test: int) -> str:
-    """One sentence: what this run is next to the paper's."""
+def setting(chapter: Chapter, train_counts: list[int], test_counts: list[int]) -> str:
+    """One sentence: what this run is next to the paper's, with the class counts read from the data."""
     differs = [f"{k.replace('_', ' ') if k != 't_w' else 'release times'} "
                f"{list(getattr(chapter, k)) if k == 't_w' else getattr(chapter, k)} "
                f"(paper: {list(v) if k == 't_w' else v})"
                for k, v in PAPER.items() if getattr(chapter, k) != v]
-    data = (f"{chapter.dataset}: {n_train:,} training images"
-            + (f" ({chapter.train_per_class} per class)" if chapter.train_per_class else "")
-            + f", test accuracy class-balanced over {n_test:,} test images")
+    def counts(c):
+        return f"{min(c):,} to {max(c):,} per class" if min(c) != max(c) else f"{c[0]:,} per class"
+    data = (f"{chapter.dataset}: {sum(train_counts):,} training images ({counts(train_counts)}"
+            + (", a class-balanced subset" if chapter.train_per_class else "") + f"), "
+            f"{sum(test_counts):,} test images ({counts(test_counts)}"
+            + (f", at most {chapter.test_per_class} per class" if chapter.test_per_class else "")
+            + "), test loss and accuracy class-balanced (each class weighs 1/10)"
+            + (f", evaluated every {chapter.eval_every} epochs and at every release" if chapter.eval_every > 1 else ""))
     partial = " (the partial offline copy of CIFAR-10, not the full 50,000 / 10,000)" if chapter.dataset == "cifar10" \
         else ""
     if not differs:
         return f"This run uses the paper's VanillaCNN and schedule, {chapter.seeds} seeds, on {data}{partial}."
     return (f"This run is reduced from the paper's: {'; '.join(differs)}; {chapter.seeds} seeds; on {data}{partial}.")
+
+
+# --- the paper's scale -----------------------------------------------------------------------------
+
+GPU_TFLOPS = 50.0  # assumed sustained float32 matmul rate of one GPU (an H100's float32 peak is about 67)
+PAPER_TRAIN, PAPER_TEST = 50_000, 10_000
+
+
+def paper_chapter(**overrides) -> Chapter:
+    """The chapter's parameters at the paper's scale: 64 channels, 150 epochs, the nine release times,
+    batch 250, the whole data, with the chain CNN -> eLCN (4) -> eFCN (23)."""
+    from nblib.params import check_params
+    values = dict(channels=64, epochs=150, t_w=list(PAPER["t_w"]), t_lcn=[4], t_chain=[23], batch_size=250,
+                  train_per_class=0, test_per_class=0)
+    return check_params(Chapter, **{**values, **overrides})
+
+
+def paper_command(chapter: Chapter) -> str:
+    """The papermill command that runs `chapter` (given as the paper's scale) on a GPU."""
+    lists = ", ".join(f"{k}: {list(getattr(chapter, k))}" for k in ("t_w", "t_lcn", "t_chain"))
+    return (f"papermill notebooks/needle.ipynb needle-paper.ipynb -p channels {chapter.channels} -p epochs "
+            f"{chapter.epochs} -p batch_size {chapter.batch_size} -p train_per_class {chapter.train_per_class} "
+            f"-p test_per_class {chapter.test_per_class} -y \"{{{lists}}}\" -p device cuda")
+
+
+def dense_flops(chapter: Chapter, n_train: int, n_test: int) -> float:
+    """Floating-point operations of the eFCN-sized runs of every seed (vanilla FCN, eFCNs, chains): per epoch
+    6 per weight per training image (forward, input and weight gradients) and 2 per weight per test image
+    every `eval_every` epochs.
+    The CNN, eLCN and control runs cost a few percent of this and are left out."""
+    weights = param_counts(chapter.channels)["eFCN (padding inside)"]
+    per_seed = chapter.runs()[: len(chapter.runs()) // chapter.seeds]
+    epochs = sum(r.epochs - (r.t_2 if r.to == "elcn-efcn" else r.t_w if r.to == "efcn" else 0)
+                 for r in per_seed if r.to in ("fcn", "efcn", "elcn-efcn"))
+    return chapter.seeds * epochs * weights * (6 * n_train + 2 * n_test / chapter.eval_every)
+
+
+def paper_cost_text(train_here: int, test_here: int, tflops: float = GPU_TFLOPS) -> str:
+    """The paper's scale in one sentence: the command, its dense work and its GPU time at `tflops`, on the
+    full CIFAR-10 and on the copy here (`train_here` / `test_here` images)."""
+    paper = paper_chapter()
+    flops = dense_flops(paper, PAPER_TRAIN, PAPER_TEST)
+    flops_here = dense_flops(paper, train_here, test_here)
+    hours = flops / (tflops * 1e12) / 3600
+    return (f"`{paper_command(paper)}`: {paper.seeds} seeds, {len(paper.runs())} runs, "
+            f"{param_counts(64)['eFCN (padding inside)'] / 1e6:.1f}M weights per eFCN, "
+            f"{flops / 1e15:,.0f} PFLOP in the eFCN-sized runs on the full CIFAR-10 (50,000 / 10,000 images), "
+            f"about {hours:.1f} GPU-hours at a sustained {tflops:g} TFLOP/s in float32 (memory: one eFCN with its "
+            f"gradients and a batch of 250 needs about {3 * 4 * param_counts(64)['eFCN (padding inside)'] / 2**30:.1f} "
+            f"GiB). On the copy here ({train_here:,} / {test_here:,} images) the same command takes about "
+            f"{flops_here / (tflops * 1e12) / 3600:.2f} GPU-hours.")
