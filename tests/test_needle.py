@@ -118,8 +118,11 @@ def test_balanced_accuracy_weighs_every_class_equally():
 def test_chapter_parameters_are_checked_before_any_work():
     ok = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=2)
     runs = ok.runs()
-    # CNN, FCN, eFCN and eLCN at 3 t_w, three lr controls at 3 t_w, the chain 1 -> {2, 4}
-    assert len(runs) == 2 * (2 + 2 * 3 + 3 * 3 + 2)
+    # CNN, FCN, eFCN and eLCN at 3 t_w, three lr controls at 3 t_w, the chain 1 -> {2, 4}, and at lr / 10 after
+    # the release the eFCN at t_w > 0 and both chains
+    assert len(runs) == 2 * (2 + 2 * 3 + 3 * 3 + 2 + 2 + 2)
+    assert {(r.to, r.t_w, r.t_2) for r in runs if r.release_lr == 0.1} == \
+        {("efcn", 2, 0), ("efcn", 4, 0), ("elcn-efcn", 1, 2), ("elcn-efcn", 1, 4)}
     assert {(r.to, r.t_w, r.t_2) for r in runs if r.to == "elcn-efcn"} == {("elcn-efcn", 1, 2), ("elcn-efcn", 1, 4)}
     chain = check_params(needle.Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[2], lr_controls=[], seeds=1)
     assert {(r.to, r.t_w, r.t_2) for r in chain.runs() if r.to not in ("cnn", "fcn", "efcn", "elcn")} == \
@@ -127,7 +130,8 @@ def test_chapter_parameters_are_checked_before_any_work():
     for bad, message in [(dict(t_w=[0, 6]), "'t_w'.*< epochs"), (dict(t_lcn=[4], t_chain=[]), "'t_lcn'.*largest"),
                          (dict(t_chain=[3]), "'t_chain'.*one of t_w"), (dict(lr_controls=["0.5"]), "'lr_controls'"),
                          (dict(channels=0), "'channels'.*>= 1"), (dict(dataset="svhn"), "'dataset'.*allowed"),
-                         (dict(train_per_class=5000), "'train_per_class'.*at most"), (dict(t_w=[]), "'t_w'.*empty")]:
+                         (dict(train_per_class=5000), "'train_per_class'.*at most"), (dict(t_w=[]), "'t_w'.*empty"),
+                         (dict(slow_release=1.0), "'slow_release'.*below 1"), (dict(slow_release=2.0), "'slow_release'")]:
         with pytest.raises(ParameterError, match=message):
             check_params(needle.Chapter, **{"epochs": 6, "t_w": [0, 2, 4], "t_lcn": [1], "t_chain": [], **bad})
 
@@ -135,10 +139,9 @@ def test_chapter_parameters_are_checked_before_any_work():
 def test_the_papers_scale_passes_the_chapters_checks():
     paper = check_params(needle.Chapter, channels=64, epochs=150, t_w=[0, 2, 4, 8, 13, 23, 40, 67, 115], t_lcn=[4],
                          t_chain=[23], batch_size=250, train_per_class=0, test_per_class=0)
-    assert len(paper.runs()) == 3 * (2 + 2 * 9 + 3 * 9 + 1)
-    # dense steps per seed: the vanilla FCN and the nine eFCNs and the chain, 31 steps per epoch of 7,728 images
-    epochs = 150 + sum(150 - t for t in paper.t_w) + (150 - 23)
-    assert paper.dense_steps(7728) == 31 * epochs
+    assert len(paper.runs()) == 3 * (2 + 2 * 9 + 3 * 9 + 1 + 8 + 1)  # with the slow releases: t_w > 0 and the chain
+    # dense epochs per seed: the vanilla FCN, the nine eFCNs and the chain's eFCN, each again released slowly but t_w = 0
+    assert paper.dense_epochs() == 150 + 2 * (sum(150 - t for t in paper.t_w) + (150 - 23)) - 150
 
 
 def test_positions_per_layer_are_the_kernels_copies():
@@ -155,6 +158,15 @@ def test_the_lr_control_continues_the_cnn_with_the_releases_batch_order():
     assert slow["switch_gap"] == [] and "parts" not in slow
     with pytest.raises(ValueError, match="control must be one of"):
         needle.Release(to="cnn-lr", t_w=1, control="0.5", epochs=3).phases()
+
+
+def test_a_slow_release_trains_only_the_released_net_at_the_reduced_rate():
+    fast = needle.train(needle.Release(to="efcn", t_w=2, **TINY), progress=False)
+    frozen = needle.train(needle.Release(to="efcn", t_w=2, release_lr=0.0, **TINY), progress=False)
+    assert torch.equal(frozen["train_loss"][:2], fast["train_loss"][:2])  # the CNN phase at the full rate
+    assert frozen["delta"][-1] == 0 and fast["delta"][-1] > 0  # at rate 0 no off-local weight moves after the release
+    with pytest.raises(ValueError, match="release_lr applies to a release"):
+        needle.Release(to="cnn-lr", t_w=1, control="0.1", release_lr=0.1, epochs=3).phases()
 
 
 def test_the_reduced_rates_divide_each_conv_layer_by_its_positions():

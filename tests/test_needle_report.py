@@ -169,11 +169,13 @@ def test_findings_say_what_the_control_separates():
         return report.separation(a, CHAPTER, "efcn", 4)
     assert "freed weights add accuracy" in sentence(0.05, 0.0)
     assert "explains it as well" in sentence(0.05, 0.05)
-    assert "no gain over the CNN" in sentence(0.0, 0.0)
+    assert "No gain over the CNN is shown" in sentence(0.0, 0.0)
+    assert "ends below the CNN" in sentence(-0.05, 0.0)
     a = report.arms(results(0.05, NO_CONTROL))
     assert "not ruled out" in report.separation(a, NO_CONTROL, "efcn", 4)
     top = report.key_findings(report.arms(results(0.05, loss=0.001)), CHAPTER)
-    assert top.count("\n- ") == 3 and "below 0.05 from epoch" in top and "lr / 10" in top
+    assert top.count("\n- ") == 4 and "below 0.05 from epoch" in top and "lr / 10" in top
+    assert "Released late at a reduced rate" in top and "the same step" in top
     assert "not tested here" in report.key_findings(report.arms(results(0.05)), CHAPTER)  # loss 1 - acc: never below
 
 
@@ -198,3 +200,56 @@ def test_the_papers_cost_is_stated_from_its_parameters():
     assert "74.0M weights" in text and "GPU-hours" in text
     flops = report.dense_flops(report.paper_chapter(), 50_000, 10_000)
     assert flops == pytest.approx(report.dense_flops(report.paper_chapter(seeds=1), 50_000, 10_000) * 3)
+
+
+def _break(out: list[dict], to: str, t_w: int, seed: int, value: float) -> list[dict]:
+    """The run (to, t_w, seed) of `out` with its training loss `value` from epoch 3 on."""
+    for r in out:
+        if (r["run"].to, r["run"].t_w, r["run"].seed) == (to, t_w, seed):
+            r["train_loss"] = r["train_loss"].clone()
+            r["train_loss"][3:] = value
+    return out
+
+
+def test_a_claim_is_not_tested_when_a_run_it_compares_diverged():
+    good = {r.claim.id: r for r in card(0.05, loss=0.001)}
+    out = _break(results(0.05, loss=0.001), "fcn", 0, 1, float("nan"))
+    rows = {r.claim.id: r for r in report.scorecard(report.arms(out), CHAPTER)}
+    # only the claim that compares the vanilla FCN loses its test; the others keep their verdicts
+    assert good["needle.beats-vanilla-fcn"].verdict != "not tested here"
+    assert rows["needle.beats-vanilla-fcn"].verdict == "not tested here"
+    assert "non-finite" in rows["needle.beats-vanilla-fcn"].why and "measured 1" in rows["needle.beats-vanilla-fcn"].why
+    assert rows["needle.off-local-helps"].verdict == good["needle.off-local-helps"].verdict
+    # a diverged eFCN takes every claim that compares the released nets
+    out = _break(results(0.05, loss=0.001), "efcn", 2, 0, float("inf"))
+    rows = {r.claim.id: r for r in report.scorecard(report.arms(out), CHAPTER)}
+    assert rows["needle.off-local-helps"].verdict == "not tested here"
+
+
+def test_a_blown_up_run_is_named_with_its_peak_and_where_it_ended():
+    assert report.blowup_text(report.arms(results(0.05, loss=0.001))) == ""
+    arms = report.arms(_break(results(0.05, loss=0.001), "efcn", 0, 1, 4482.7))
+    (found,) = report.blowups(arms)
+    assert found["label"] == "eFCN t_w=0" and found["seed"] == 1 and found["peak"] == pytest.approx(4482.7, rel=1e-4)
+    text = report.blowup_text(arms)
+    assert text.startswith("1 of ") and "eFCN t_w=0 (seed 1): peak 4,482.7" in text
+    assert "Instability" in report.key_findings(arms, CHAPTER)
+
+
+def test_the_slow_release_is_graded_against_the_cnn_continued_at_the_same_rate():
+    slow = "needle.late-release-beats-cnn" + claims.SLOW_SUFFIX
+    assert {r.claim.id: r for r in card(0.05, loss=0.001)}[slow].verdict == "reproduced"
+    # the CNN continued at lr / 10 gains as much: the freed weights add nothing over the same step
+    row = {r.claim.id: r for r in card(0.05, loss=0.001, control_gain=0.05)}[slow]
+    assert row.verdict != "reproduced" and "vs CNN at lr / 10" in row.ours
+    none = check_params(Chapter, epochs=6, t_w=[0, 2, 4], t_lcn=[1], t_chain=[], seeds=3, slow_release=0.0)
+    row = {r.claim.id: r for r in card(0.05, none, loss=0.001)}[slow]
+    assert row.verdict == "not tested here" and "reduced learning rate" in row.why
+    # a diverged slow release takes only the slow claims
+    out = _break(results(0.05, loss=0.001), "efcn", 4, 0, float("nan"))
+    for r in out:
+        if r["run"].release_lr != 1.0:
+            r["train_loss"] = results(0.05, loss=0.001)[0]["train_loss"]  # the slow arms stay finite
+    rows = {r.claim.id: r for r in report.scorecard(report.arms(out), CHAPTER)}
+    assert rows["needle.late-release-beats-cnn"].verdict == "not tested here"
+    assert rows[slow].verdict == "reproduced"

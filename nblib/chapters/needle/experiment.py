@@ -112,7 +112,8 @@ class Release:
     (the authors' code). `test_per_class`: test images per class (at most; 0 = all), the same
     images for every run of a seed. `eval_every`: the test set is evaluated every that many epochs
     and at the first and last epoch of every phase (NaN in the other epochs): on the eFCN an
-    evaluation costs about a fifth of a training epoch.
+    evaluation costs about a fifth of a training epoch. `release_lr`: the released net (efcn, elcn,
+    and the chain's eFCN) trains at lr times this after its last release (1: the paper's protocol).
     """
     to: str = "efcn"
     t_w: int = 0
@@ -127,6 +128,7 @@ class Release:
     control: str = ""
     test_per_class: int = 0
     eval_every: int = 1
+    release_lr: float = 1.0
 
     def reads(self) -> tuple[str, ...]:
         return (self.dataset,)
@@ -135,6 +137,8 @@ class Release:
         """(architecture, epoch it trains until) for each phase of the run."""
         if self.to not in TARGETS:
             raise ValueError(f"to must be one of {TARGETS}, got {self.to!r}")
+        if self.release_lr != 1.0 and self.to in ("cnn", "fcn", "cnn-lr"):
+            raise ValueError(f"release_lr applies to a release (efcn, elcn, elcn-efcn), not to {self.to!r}")
         if self.to in ("cnn", "fcn"):
             return [(self.to, self.epochs)]
         if self.to == "cnn-lr":
@@ -286,8 +290,9 @@ def train(run: Release, device: torch.device = torch.device("cpu"), progress: bo
             if dense:
                 hooks["delta"] = embed.off_local_ratio
             groups = _reduced_lr(model, run.lr, run.control, shape[-1]) if arch == "cnn-lr" else model.parameters()
+            lr = run.lr * (run.release_lr if i == len(phases) - 1 and arch in ("efcn", "elcn") else 1.0)
             history = fit(model, x, y, epochs=until - epoch, batch_size=run.batch_size, seed=run.seed + i,
-                          optimizer=torch.optim.SGD(groups, lr=run.lr), hooks=hooks,
+                          optimizer=torch.optim.SGD(groups, lr=lr), hooks=hooks,
                           progress=f"{arch} epochs {epoch}-{until}" if progress else False)
             curves["train_loss"] += history["train_loss"]
             curves["test_loss"] += [loss for loss, _ in history["test"]]
@@ -319,7 +324,9 @@ class Chapter:
     within the 150 epochs, and three of the paper's nine release times, 0, 23 and 115: the first,
     an intermediate one and the last).
     t_chain: the eFCN release times of the CNN -> eLCN (t_lcn) -> eFCN chain (empty: every t_w).
-    eval_every: the test set is evaluated every that many epochs (and at each phase's ends)."""
+    eval_every: the test set is evaluated every that many epochs (and at each phase's ends).
+    slow_release: the released nets also trained at lr times this after the release (0: not run), from every
+    t_w > 0 and every chain: at the paper's rate, releases close to convergence diverged here."""
     channels: int = param(16, ge=1, le=256)
     epochs: int = param(150, ge=1)
     t_w: tuple[int, ...] = param((0, 23, 115), ge=0, nonempty=True)
@@ -333,8 +340,12 @@ class Chapter:
     test_per_class: int = param(100, ge=0)
     dataset: str = param("cifar10", choices=DATASETS)
     eval_every: int = param(5, ge=1)
+    slow_release: float = param(0.1, ge=0.0, le=1.0)
 
     def validate(self) -> None:
+        if self.slow_release == 1.0:
+            raise ParameterError("parameter 'slow_release': got 1; the releases at the paper's rate are always run, "
+                                 "so give a factor below 1 (0.1: lr / 10 after the release) or 0 for none")
         late = [t for t in self.t_w if t >= self.epochs]
         if late:
             raise ParameterError(f"parameter 't_w': got {list(self.t_w)}; every release time must be "
@@ -381,13 +392,15 @@ class Chapter:
             out += [Release(to, t, seed=seed, **common) for to in ("efcn", "elcn") for t in sorted(self.t_w)]
             out += [Release("cnn-lr", t, seed=seed, control=c, **common)
                     for c in self.lr_controls for t in sorted(self.t_w)]
-            out += [Release("elcn-efcn", t1, t2, seed=seed, **common)
-                    for t1 in sorted(self.t_lcn) for t2 in sorted(self.t_chain or self.t_w) if t2 > t1]
+            chains = [(t1, t2) for t1 in sorted(self.t_lcn) for t2 in sorted(self.t_chain or self.t_w) if t2 > t1]
+            out += [Release("elcn-efcn", t1, t2, seed=seed, **common) for t1, t2 in chains]
+            if self.slow_release:
+                slow = dict(common, release_lr=self.slow_release)
+                out += [Release("efcn", t, seed=seed, **slow) for t in sorted(self.t_w) if t > 0]
+                out += [Release("elcn-efcn", t1, t2, seed=seed, **slow) for t1, t2 in chains]
         return out
 
-    def dense_steps(self, train_images: int) -> int:
-        """SGD steps of eFCN-sized nets (vanilla FCN, eFCNs, chains) in one seed of this chapter."""
-        steps = -(-min(train_images, 10 * self.train_per_class or train_images) // self.batch_size)
-        epochs = sum(r.epochs - (r.t_2 if r.to == "elcn-efcn" else r.t_w if r.to == "efcn" else 0)
-                     for r in self.runs()[: len(self.runs()) // self.seeds] if r.to in ("fcn", "efcn", "elcn-efcn"))
-        return steps * epochs
+    def dense_epochs(self) -> int:
+        """Epochs of eFCN-sized nets (vanilla FCN, eFCNs, chains after their eFCN release) in one seed."""
+        return sum(r.epochs - (r.t_2 if r.to == "elcn-efcn" else r.t_w if r.to == "efcn" else 0)
+                   for r in self.runs()[: len(self.runs()) // self.seeds] if r.to in ("fcn", "efcn", "elcn-efcn"))

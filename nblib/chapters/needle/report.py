@@ -18,12 +18,16 @@ from .experiment import ALPHAS, Chapter, param_counts
 NAMES = {"cnn": "CNN", "efcn": "eFCN", "elcn": "eLCN", "fcn": "vanilla FCN", "elcn-efcn": "CNN → eLCN → eFCN"}
 PAPER = {"channels": 64, "epochs": 150, "t_w": (0, 2, 4, 8, 13, 23, 40, 67, 115), "batch_size": 250, "lr": 0.1}
 CONTROL_NAMES = {"positions": "lr / positions", "0.1": "lr / 10", "0.01": "lr / 100"}
+SLOW = " slow"  # the arm-kind suffix of a release trained at lr * slow_release after the release
 EXACT = 1e-4  # a switch is exact when outputs agree to this (float32 rounding of the dense matmuls)
 
 
 def arm(run) -> str:
-    """The arm's kind: `run.to`, with the learning-rate control named for a CNN continued at a reduced lr."""
-    return f"cnn-lr {run.control}" if run.to == "cnn-lr" else run.to
+    """The arm's kind: `run.to`, with the learning-rate control named for a CNN continued at a reduced lr, and
+    SLOW appended for a release trained at a reduced rate after the release."""
+    if run.to == "cnn-lr":
+        return f"cnn-lr {run.control}"
+    return run.to + (SLOW if run.release_lr != 1.0 else "")
 
 
 def arms(results: list[dict]) -> dict[tuple[str, int, int], list[dict]]:
@@ -38,8 +42,11 @@ def arms(results: list[dict]) -> dict[tuple[str, int, int], list[dict]]:
 
 def label(run) -> str:
     """A run's arm in words: 'CNN', 'eFCN t_w=5', 'eLCN 2 -> eFCN 5'."""
+    after = f" at lr × {run.release_lr:g} after the release" if run.release_lr != 1.0 else ""
     if run.to == "elcn-efcn":
-        return f"eLCN {run.t_w} → eFCN {run.t_2}"
+        return f"eLCN {run.t_w} → eFCN {run.t_2}{after}"
+    if run.release_lr != 1.0:
+        return f"{NAMES[run.to]} t_w={run.t_w}{after}"
     if run.to == "cnn-lr":
         return f"CNN at {CONTROL_NAMES[run.control]} from t_w={run.t_w}"
     return NAMES[run.to] + (f" t_w={run.t_w}" if run.to in ("efcn", "elcn") else "")
@@ -71,10 +78,10 @@ def intermediate(chapter: Chapter) -> int | None:
 
 def exactness(a: dict) -> dict[str, float]:
     """Largest output and loss difference at any switch, and the largest delta right after a release."""
-    released = [r for (to, _, _), runs in a.items() if to in ("efcn", "elcn", "elcn-efcn") for r in runs]
+    released = [r for (to, _, _), runs in a.items() if to.split()[0] in ("efcn", "elcn", "elcn-efcn") for r in runs]
     return {"output": max(g for r in released for g in r["switch_gap"]),
             "loss": max(abs(x - y) for r in released for x, y in r["switch_loss"]),
-            "delta": max(r["delta_at_release"] for (to, _, _), runs in a.items() if to in ("efcn", "elcn-efcn")
+            "delta": max(r["delta_at_release"] for (to, _, _), runs in a.items() if to.split()[0] in ("efcn", "elcn-efcn")
                          for r in runs)}
 
 
@@ -99,6 +106,12 @@ def _release_keys(a: dict, t_w: int) -> list[tuple[tuple[str, int, int], str]]:
     best = best_control(a, t_w)
     if best is not None:
         keys.append(((f"cnn-lr {best[0]}", t_w, 0), f"CNN at {CONTROL_NAMES[best[0]]} from t_w"))
+    slow = next((run.release_lr for run in (r["run"] for r in a.get(("efcn" + SLOW, t_w, 0), []))), None)
+    if slow is not None:
+        keys.append((("efcn" + SLOW, t_w, 0), f"eFCN at lr × {slow:g} after t_w"))
+        same = (f"cnn-lr {slow:g}", t_w, 0)
+        if same in a and (best is None or same[0] != f"cnn-lr {best[0]}"):
+            keys.append((same, f"CNN at {CONTROL_NAMES.get(f'{slow:g}', f'lr × {slow:g}')} from t_w"))
     return keys
 
 
@@ -278,11 +291,15 @@ def results_table(a: dict, chapter: Chapter) -> str:
              "|---|---|---|---|---|"]
     order = [("cnn", 0, 0), ("fcn", 0, 0)] + [(to, t, 0) for to in ("efcn", "elcn") for t in sorted(chapter.t_w)] \
         + sorted(k for k in a if k[0] == "elcn-efcn") \
+        + sorted(k for k in a if k[0] in ("efcn" + SLOW, "elcn-efcn" + SLOW)) \
         + [(f"cnn-lr {c}", t, 0) for c in CONTROL_NAMES for t in sorted(chapter.t_w) if (f"cnn-lr {c}", t, 0) in a]
     for key in order:
         to, t, t2 = key
-        name = f"CNN at {CONTROL_NAMES[to.split(' ', 1)[1]]}" if to.startswith("cnn-lr") else NAMES[to]
-        when = {"cnn": "never", "fcn": "(random init)", "elcn-efcn": f"t1 = {t}, t2 = {t2}"}.get(to, f"t_w = {t}")
+        kind = to.removesuffix(SLOW)
+        name = f"CNN at {CONTROL_NAMES[to.split(' ', 1)[1]]}" if to.startswith("cnn-lr") else NAMES[kind]
+        if to != kind:
+            name += f", lr × {chapter.slow_release:g} after the release"
+        when = {"cnn": "never", "fcn": "(random init)", "elcn-efcn": f"t1 = {t}, t2 = {t2}"}.get(kind, f"t_w = {t}")
         gain = "" if to == "cnn" else paired(final(a[key]), cnn).points()
         lines.append(f"| {name} | {when} | {mean_ci_text(final(a[key], 'train_loss'), 1, 3)} "
                      f"| {mean_ci_text(final(a[key]))} | {gain} |")
@@ -461,11 +478,13 @@ def _mean_loss(runs: list[dict]) -> float:
     return final(runs, "train_loss").mean().item()
 
 
-def diverged(a: dict, leave_out: tuple[str, ...] = ("fcn", "elcn-efcn")) -> float:
-    """How many runs reached a non-finite training loss, over every arm but those of `leave_out` (by default
-    the vanilla FCN and the chain, which only their own claims compare)."""
-    return float(sum(not torch.isfinite(r["train_loss"]).all() for key, runs in a.items()
-                     if key[0] not in leave_out for r in runs))
+def diverged(a: dict, keys) -> float:
+    """How many runs of the arms `keys` (those present) reached a non-finite training loss."""
+    return float(sum(not torch.isfinite(r["train_loss"]).all() for k in set(keys) if k in a for r in a[k]))
+
+
+def _controls_at(a: dict, t_w: int) -> list[tuple[str, int, int]]:
+    return [k for k in a if k[0].startswith("cnn-lr") and k[1] == t_w]
 
 
 def regime(a: dict, chapter: Chapter) -> dict[str, float]:
@@ -478,69 +497,109 @@ def regime(a: dict, chapter: Chapter) -> dict[str, float]:
             cl.RELEASES: float(len(chapter.t_w)),
             cl.LATER: float(sum(1 for t in chapter.t_w if t > 0)),
             "chain_runs": float(sum(1 for k in a if k[0] == "elcn-efcn")),
-            cl.ON_STUDY_DATA.name: float(chapter.dataset == "cifar10"),
-            cl.DIVERGED: diverged(a)}
+            cl.ON_STUDY_DATA.name: float(chapter.dataset == "cifar10")}
 
 
 def measurements(a: dict, chapter: Chapter) -> dict[str, Measurement]:
-    """What our runs measure for every testable claim of the registry."""
+    """What our runs measure for every testable claim of the registry; each claim's divergence count is over
+    the arms it compares."""
     checks = regime(a, chapter)
     mid, late, ts = intermediate(chapter), max(chapter.t_w), sorted(chapter.t_w)
     cnn = final(a[("cnn", 0, 0)])
     tw = lambda t: f"t_w = {t}"  # noqa: E731
+    efcn = lambda *times: [("efcn", t, 0) for t in times]  # noqa: E731
+    every = efcn(*ts)
     released = {cl.RELEASED_FINAL: _mean_loss(a[("efcn", late, 0)])}
     out = {}
+
+    def measure(cid: str, values: dict, keys: list, extra: dict | None = None, note: str = "") -> None:
+        out[cid] = Measurement(values, {**checks, **(extra or {}), cl.DIVERGED: diverged(a, keys)}, note)
+
     drop = loss_drop(a, chapter)
-    out["needle.train-loss-keeps-falling"] = Measurement({tw(t): e for t, e in drop.items()} or {"": NOT_RUN}, checks)
-    out["needle.train-loss-falls-near-convergence"] = Measurement(
-        {tw(late): drop.get(late, NOT_RUN)}, {**checks, **released})
-    out["needle.stays-in-cnn-basin"] = Measurement({tw(late): barrier(a, late)}, {**checks, **released},
-                                                   "the path starts from the CNN at the end of its run")
+    measure("needle.train-loss-keeps-falling", {tw(t): e for t, e in drop.items()} or {"": NOT_RUN},
+            efcn(*[t for t in ts if t > 0]))
+    measure("needle.train-loss-falls-near-convergence", {tw(late): drop.get(late, NOT_RUN)}, efcn(late), released)
+    measure("needle.stays-in-cnn-basin", {tw(late): barrier(a, late)}, efcn(late), released,
+            "the path starts from the CNN at the end of its run")
     fcn = final(a[("fcn", 0, 0)])
-    out["needle.beats-vanilla-fcn"] = Measurement({tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts},
-                                                  {**checks, cl.DIVERGED: diverged(a, ("elcn-efcn",))})
+    measure("needle.beats-vanilla-fcn", {tw(t): paired(final(a[("efcn", t, 0)]), fcn) for t in ts},
+            every + [("fcn", 0, 0)])
     rise = improvement(a, chapter)
-    out["needle.test-acc-keeps-rising"] = Measurement({tw(t): e for t, e in rise.items()} or {"": NOT_RUN}, checks)
-    out["needle.late-release-beats-cnn"] = Measurement(
-        against_cnn(a, "efcn", late), {**checks, **released}, f"our latest t_w is {late} of {chapter.epochs} epochs")
+    measure("needle.test-acc-keeps-rising", {tw(t): e for t, e in rise.items()} or {"": NOT_RUN},
+            efcn(*[t for t in ts if t > 0]))
+    measure("needle.late-release-beats-cnn", against_cnn(a, "efcn", late),
+            efcn(late) + [("cnn", 0, 0)] + _controls_at(a, late), released,
+            f"our latest t_w is {late} of {chapter.epochs} epochs")
     if mid is not None:
-        out["needle.gain-largest-intermediate"] = Measurement(
-            {f"{tw(mid)} vs {t}": paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (ts[0], late)},
-            checks)
-        out["needle.interpolation-improves"] = Measurement(
-            {f"{tw(mid)}, from the CNN at t_w": bump(a, mid)[1], f"{tw(mid)}, from the CNN at the end": end_bump(a, mid)},
-            checks)
-        out["needle.elcn-similar-gain"] = Measurement(
-            against_cnn(a, "elcn", mid), {**checks, cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
-        out["needle.local-blocks-hardly-change"] = Measurement({tw(t): local_changes(a, t) for t in (mid, late)},
-                                                               {**checks, **released})
+        measure("needle.gain-largest-intermediate",
+                {f"{tw(mid)} vs {t}": paired(final(a[("efcn", mid, 0)]), final(a[("efcn", t, 0)])) for t in (ts[0], late)},
+                efcn(ts[0], mid, late))
+        measure("needle.interpolation-improves",
+                {f"{tw(mid)}, from the CNN at t_w": bump(a, mid)[1], f"{tw(mid)}, from the CNN at the end": end_bump(a, mid)},
+                efcn(mid))
+        measure("needle.elcn-similar-gain", against_cnn(a, "elcn", mid),
+                [("elcn", mid, 0), ("cnn", 0, 0)] + _controls_at(a, mid),
+                {cl.RELEASED_FINAL: _mean_loss(a[("elcn", mid, 0)])})
+        measure("needle.local-blocks-hardly-change", {tw(t): local_changes(a, t) for t in (mid, late)},
+                efcn(mid, late), released)
     else:
         for cid in ("needle.gain-largest-intermediate", "needle.interpolation-improves", "needle.elcn-similar-gain",
                     "needle.local-blocks-hardly-change"):
-            out[cid] = Measurement({"": NOT_RUN}, checks)
+            measure(cid, {"": NOT_RUN}, [])
     order = delta_order(a, chapter)
-    out["needle.earlier-escapes-further"] = Measurement(
-        {f"δ({t}) − δ({u})": order[t] for t, u in zip(ts, ts[1:])} or {"": NOT_RUN}, checks)
-    near = by_delta(a, chapter)
+    measure("needle.earlier-escapes-further", {f"δ({t}) − δ({u})": order[t] for t, u in zip(ts, ts[1:])} or {"": NOT_RUN},
+            every)
+    near = by_delta(a, chapter)  # ordered by every release's δ: each claim below compares them all
     if len(near) >= 3:
         m = near[len(near) // 2]
-        out["needle.optimal-distance"] = Measurement(
-            {f"{tw(m)} vs {t}": paired(final(a[("efcn", m, 0)]), final(a[("efcn", t, 0)])) for t in (near[-1], near[0])},
-            checks, "releases ordered by final δ: " + ", ".join(tw(t) for t in near))
+        measure("needle.optimal-distance",
+                {f"{tw(m)} vs {t}": paired(final(a[("efcn", m, 0)]), final(a[("efcn", t, 0)])) for t in (near[-1], near[0])},
+                every, note="releases ordered by final δ: " + ", ".join(tw(t) for t in near))
     else:
-        out["needle.optimal-distance"] = Measurement({"": NOT_RUN}, checks)
+        measure("needle.optimal-distance", {"": NOT_RUN}, every)
     far = near[-1]
-    out["needle.cutoff-distance"] = Measurement({f"{tw(far)} (largest δ)": paired(final(a[("efcn", far, 0)]), cnn)},
-                                                checks)
+    measure("needle.cutoff-distance", {f"{tw(far)} (largest δ)": paired(final(a[("efcn", far, 0)]), cnn)},
+            every + [("cnn", 0, 0)])
     off = {tw(t): effect(parts(a[("efcn", t, 0)])[1]) for t in ts}
     whole = {tw(t): final(a[("efcn", t, 0)]).mean().item() for t in ts}
-    out["needle.off-local-useless"] = Measurement(off, {**checks, cl.WHOLE: whole})
+    measure("needle.off-local-useless", off, every, {cl.WHOLE: whole})
     _, helps = parts_effects(a, chapter)
-    out["needle.off-local-helps"] = Measurement({tw(t): e for t, e in helps.items()}, checks)
+    measure("needle.off-local-helps", {tw(t): e for t, e in helps.items()}, every)
     h = hierarchy(a)
-    out["needle.hierarchical-further-gain"] = Measurement(
-        {f"t1 = {t1}, t2 = {t2}": e for (t1, t2), e in h.items()} or {"": NOT_RUN},
-        {**checks, cl.DIVERGED: diverged(a, ("fcn",))})
+    chains = [k for k in a if k[0] == "elcn-efcn"]
+    measure("needle.hierarchical-further-gain", {f"t1 = {t1}, t2 = {t2}": e for (t1, t2), e in h.items()} or {"": NOT_RUN},
+            chains + efcn(*[k[2] for k in chains]))
+    out.update(slow_measurements(a, chapter, checks))
+    return out
+
+
+def slow_measurements(a: dict, chapter: Chapter, checks: dict) -> dict[str, Measurement]:
+    """The late-release claims measured on the releases trained at lr * slow_release after the release, against
+    the CNN continued from the same t_w at the same reduced rate (the same step, the same batches) and the CNN
+    trained on; NOT_RUN when the chapter ran no slow release."""
+    late = max(chapter.t_w)
+    slow, same = ("efcn" + SLOW, late, 0), (f"cnn-lr {chapter.slow_release:g}", late, 0)
+    ids = [c.id for c in cl.CLAIMS if c.id.endswith(cl.SLOW_SUFFIX)]
+    if slow not in a:
+        return {cid: Measurement({"": NOT_RUN}, {**checks, cl.SLOW_RUNS: 0.0, cl.DIVERGED: 0.0}) for cid in ids}
+    extra = {cl.RELEASED_FINAL: _mean_loss(a[slow]), cl.SLOW_RUNS: float(len(a[slow])),
+             cl.CONTROLS: float(same in a)}
+    tw = f"t_w = {late}"
+    acc = final(a[slow])
+    out = {}
+    loss = paired(_loss_at(a[slow], late), final(a[slow], "train_loss"))
+    out["needle.train-loss-falls-near-convergence" + cl.SLOW_SUFFIX] = Measurement(
+        {tw: loss}, {**checks, **extra, cl.DIVERGED: diverged(a, [slow])})
+    vs = {f"{tw} vs CNN": paired(acc, final(a[("cnn", 0, 0)]))}
+    if same in a:
+        vs[f"{tw} vs CNN at {CONTROL_NAMES.get(same[0].split(' ', 1)[1], same[0])}"] = paired(acc, final(a[same]))
+    out["needle.late-release-beats-cnn" + cl.SLOW_SUFFIX] = Measurement(
+        vs, {**checks, **extra, cl.DIVERGED: diverged(a, [slow, ("cnn", 0, 0), same])},
+        f"the eFCN trained at lr × {chapter.slow_release:g} after the release; our latest t_w is {late}")
+    chains = [k for k in a if k[0] == "elcn-efcn" + SLOW and k[2] == late]
+    out["needle.hierarchical-further-gain" + cl.SLOW_SUFFIX] = Measurement(
+        {f"t1 = {k[1]}, t2 = {k[2]}": paired(final(a[k]), acc) for k in chains} or {"": NOT_RUN},
+        {**checks, **extra, "chain_runs": float(len(chains)), cl.DIVERGED: diverged(a, chains + [slow])})
     return out
 
 
@@ -580,7 +639,55 @@ def separation(a: dict, chapter: Chapter, to: str, t_w: int) -> str:
     if plain.has_interval and plain.mean - plain.half > 0:
         return text + ("The gain over the CNN is not told apart from what a slower step in the CNN's subspace gives: "
                        "the control explains it as well as the freed weights do.")
-    return text + "There is no gain over the CNN for the control to explain."
+    if plain.has_interval and plain.mean + plain.half < 0:
+        return text + f"The {name} ends below the CNN: there is no gain for the control to explain."
+    return text + "No gain over the CNN is shown (its interval includes 0), so there is nothing for the control to explain."
+
+
+def slow_text(a: dict, chapter: Chapter) -> str:
+    """One sentence from the numbers on the eFCN released at our latest t_w and trained at the reduced rate
+    after it (empty when not run)."""
+    late = max(chapter.t_w)
+    key, same = ("efcn" + SLOW, late, 0), (f"cnn-lr {chapter.slow_release:g}", late, 0)
+    if key not in a:
+        return ""
+    acc, rate = final(a[key]), CONTROL_NAMES.get(f"{chapter.slow_release:g}", f"lr × {chapter.slow_release:g}")
+    text = (f"Trained at {rate} after its release at t_w = {late}, the eFCN ends at training loss "
+            f"{mean_ci_text(final(a[key], 'train_loss'), 1, 3)} and {_vs(paired(acc, final(a[('cnn', 0, 0)])), 'the CNN trained on')}")
+    if same in a:
+        text += f" and {_vs(paired(acc, final(a[same])), f'the CNN continued from t_w at {rate}, the same step')}"
+    return text + "."
+
+
+BLOWUP = 10.0  # nats: a training loss above this after the start of a phase (chance is ln 10 = 2.3) is a blow-up
+
+
+def blowups(a: dict) -> list[dict]:
+    """Every run whose training loss rose above BLOWUP nats, or to a non-finite value, after its first phase
+    (for the CNN and the vanilla FCN, after the first epoch): what it is, its peak and where it ended."""
+    out = []
+    for runs in a.values():
+        for r in runs:
+            run, loss = r["run"], r["train_loss"]
+            phases = run.phases()
+            after = loss[max(phases[0][1] if len(phases) > 1 else 0, 1):]
+            if len(after) and (not torch.isfinite(after).all() or after.max().item() > BLOWUP):
+                out.append({"label": label(run), "seed": run.seed, "peak": after.nan_to_num(math.inf).max().item(),
+                            "final_loss": loss[-1].item(), "final_acc": r["test_acc"][-1].item()})
+    return sorted(out, key=lambda b: (b["label"], b["seed"]))
+
+
+def blowup_text(a: dict) -> str:
+    """One sentence on the runs that blew up (empty when none did)."""
+    found = blowups(a)
+    if not found:
+        return ""
+    total = sum(len(runs) for runs in a.values())
+    each = "; ".join(f"{b['label']} (seed {b['seed']}): peak {b['peak']:,.1f}, final {b['final_loss']:.3f} nats and "
+                     f"{b['final_acc']:.1%} test accuracy" for b in found)
+    return (f"{len(found)} of {total} runs blew up (training loss above {BLOWUP:g} nats after the release; chance is "
+            f"{math.log(10):.2f}): {each}. A run that "
+            "ends at chance counts in every mean and interval it belongs to.")
 
 
 def key_findings(a: dict, chapter: Chapter) -> str:
@@ -594,7 +701,11 @@ def key_findings(a: dict, chapter: Chapter) -> str:
                   "not tested here)")
                + f"; the released eFCNs end at {min(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f} to "
                f"{max(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f}."]
+    if blowup_text(a):
+        bullets.append(f"**Instability.** {blowup_text(a)}")
     bullets.append(f"**Released late, against the learning-rate control.** {separation(a, chapter, 'efcn', late)}")
+    if slow_text(a, chapter):
+        bullets.append(f"**Released late at a reduced rate.** {slow_text(a, chapter)}")
     g = gains(a, chapter)
     bullets.append("**The eFCN minus the CNN by release time** (95% intervals over seeds): "
                    + "; ".join(f"t_w = {t}: {e.points()}" for t, e in g.items()) + ".")
@@ -685,10 +796,7 @@ def dense_flops(chapter: Chapter, n_train: int, n_test: int) -> float:
     every `eval_every` epochs.
     The CNN, eLCN and control runs cost a few percent of this and are left out."""
     weights = param_counts(chapter.channels)["eFCN (padding inside)"]
-    per_seed = chapter.runs()[: len(chapter.runs()) // chapter.seeds]
-    epochs = sum(r.epochs - (r.t_2 if r.to == "elcn-efcn" else r.t_w if r.to == "efcn" else 0)
-                 for r in per_seed if r.to in ("fcn", "efcn", "elcn-efcn"))
-    return chapter.seeds * epochs * weights * (6 * n_train + 2 * n_test / chapter.eval_every)
+    return chapter.seeds * chapter.dense_epochs() * weights * (6 * n_train + 2 * n_test / chapter.eval_every)
 
 
 def paper_cost_text(train_here: int, test_here: int, tflops: float = GPU_TFLOPS) -> str:
