@@ -177,8 +177,9 @@ print(f"largest output difference {exact['output']:.2e}, largest loss difference
 # ## After the release
 #
 # Training loss and test accuracy of the CNN trained on, the vanilla FCN, the eFCN and eLCN
-# released at t_w, and the CNN continued from t_w at the best of the reduced learning rates
-# (the control). The grey line marks a training loss of 0.05, below which the registry counts
+# released at t_w, the CNN continued from t_w at the best of the reduced learning rates (the
+# control), and from t_w > 0 the eFCN trained at the reduced rate after its release with the
+# CNN continued at that rate. The grey line marks a training loss of 0.05, below which the registry counts
 # a net as trained to zero loss. **The slider chooses the release time**; the axes stay the
 # same for every release time.
 
