@@ -282,7 +282,7 @@ display(Markdown(report.parts_table(arms, chapter)))
 # ‖θ_local(t_w)‖ over the three embedded layers, per release time (mean ± 95% interval):
 
 # %% tags=["hide-input"]
-print("; ".join(f"t_w = {t}: {report.local_changes(arms, t).text(1, 3)}" for t in sorted(chapter.t_w)))
+print("; ".join(f"t_w = {t}: {report.local_change_text(arms, t)}" for t in sorted(chapter.t_w)))
 
 # %% tags=["hide-input"]
 middle = report.intermediate(chapter)

@@ -224,6 +224,11 @@ def test_a_claim_is_not_tested_when_a_run_it_compares_diverged():
     out = _break(results(0.05, loss=0.001), "efcn", 2, 0, float("inf"))
     rows = {r.claim.id: r for r in report.scorecard(report.arms(out), CHAPTER)}
     assert rows["needle.off-local-helps"].verdict == "not tested here"
+    # the tables and sentences say how many seeds diverged instead of printing nan
+    arms = report.arms(out)
+    assert "diverged in 1 of 3 seeds; the others" in report.results_table(arms, CHAPTER)
+    assert "t_w = 2: diverged in 1 of 3 seeds" in report.key_findings(arms, CHAPTER)
+    assert "1 of 3 seeds diverged" in report.separation(arms, CHAPTER, "efcn", 2)
 
 
 def test_a_blown_up_run_is_named_with_its_peak_and_where_it_ended():

@@ -301,7 +301,7 @@ def results_table(a: dict, chapter: Chapter) -> str:
             name += f", lr × {chapter.slow_release:g} after the release"
         when = {"cnn": "never", "fcn": "(random init)", "elcn-efcn": f"t1 = {t}, t2 = {t2}"}.get(kind, f"t_w = {t}")
         gain = "" if to == "cnn" else paired(final(a[key]), cnn).points()
-        lines.append(f"| {name} | {when} | {mean_ci_text(final(a[key], 'train_loss'), 1, 3)} "
+        lines.append(f"| {name} | {when} | {loss_text(a[key])} "
                      f"| {mean_ci_text(final(a[key]))} | {gain} |")
     return "\n".join(lines)
 
@@ -439,6 +439,14 @@ def control_gains(a: dict, chapter: Chapter) -> dict[str, dict[int, Effect]]:
     return out
 
 
+def local_change_text(a: dict, t_w: int) -> str:
+    """The local weights' relative change since the release at t_w over seeds, or how many seeds diverged."""
+    moved = torch.tensor([r["local_change"] for r in a[("efcn", t_w, 0)]]).double()
+    if torch.isfinite(moved).all():
+        return local_changes(a, t_w).text(1, 3)
+    return f"diverged in {int((~torch.isfinite(moved)).sum())} of {len(moved)} seeds"
+
+
 def local_changes(a: dict, t_w: int) -> Effect:
     """Relative change of the eFCN's local weights since its release at t_w, over seeds."""
     return effect(torch.tensor([r["local_change"] for r in a[("efcn", t_w, 0)]]).double())
@@ -472,6 +480,21 @@ def barrier(a: dict, t_w: int, path: str = "interpolation_end") -> Effect:
 def by_delta(a: dict, chapter: Chapter) -> list[int]:
     """The release times ordered by their mean final δ, smallest first."""
     return sorted(chapter.t_w, key=lambda t: final(a[("efcn", t, 0)], "delta").mean().item())
+
+
+def loss_text(runs: list[dict]) -> str:
+    """The final training loss over seeds ('0.006 ± 0.005'), saying how many seeds diverged when some did."""
+    loss = final(runs, "train_loss")
+    ok = torch.isfinite(loss)
+    if ok.all():
+        return mean_ci_text(loss, 1, 3)
+    return f"diverged in {int((~ok).sum())} of {len(loss)} seeds" + (f"; the others {mean_ci_text(loss[ok], 1, 3)}"
+                                                                      if ok.any() else "")
+
+
+def released_losses(a: dict, chapter: Chapter) -> str:
+    """The eFCNs' final training loss at each release time, in words."""
+    return "; ".join(f"t_w = {t}: {loss_text(a[('efcn', t, 0)])}" for t in sorted(chapter.t_w))
 
 
 def _mean_loss(runs: list[dict]) -> float:
@@ -626,6 +649,9 @@ def separation(a: dict, chapter: Chapter, to: str, t_w: int) -> str:
     name = NAMES[to]
     vs = against_cnn(a, to, t_w)
     plain = vs[f"t_w = {t_w} vs CNN"]
+    lost = int((~torch.isfinite(final(a[(to, t_w, 0)], "train_loss"))).sum())
+    if lost:
+        name = f"{name} ({lost} of {len(a[(to, t_w, 0)])} seeds diverged and count at their final, chance accuracy)"
     if best is None:
         return (f"Released at t_w = {t_w}, the {name} ends {_vs(plain, 'the CNN trained on')}; no learning-rate "
                 "control was run, so a slower step in the CNN's subspace is not ruled out.")
@@ -699,8 +725,7 @@ def key_findings(a: dict, chapter: Chapter) -> str:
                + (f"(below {cl.CONVERGED} from epoch {at} of {chapter.epochs})" if at else
                   f"(never below {cl.CONVERGED}: the poster's regime is not reached, and its release-time claims are "
                   "not tested here)")
-               + f"; the released eFCNs end at {min(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f} to "
-               f"{max(_mean_loss(a[('efcn', t, 0)]) for t in chapter.t_w):.3f}."]
+               + f"; the released eFCNs end at training loss {released_losses(a, chapter)}."]
     if blowup_text(a):
         bullets.append(f"**Instability.** {blowup_text(a)}")
     bullets.append(f"**Released late, against the learning-rate control.** {separation(a, chapter, 'efcn', late)}")
@@ -712,8 +737,8 @@ def key_findings(a: dict, chapter: Chapter) -> str:
     off = {t: parts(a[("efcn", t, 0)])[1] for t in sorted(chapter.t_w)}
     bullets.append(f"**The off-local weights alone** give {min(v.mean().item() for v in off.values()):.1%} to "
                    f"{max(v.mean().item() for v in off.values()):.1%} test accuracy (chance is {cl.CHANCE:.0%}); the "
-                   f"local weights move by {local_changes(a, late).mean:.3f} of their norm after the release at t_w = "
-                   f"{late}" + (f" and {local_changes(a, mid).mean:.3f} at t_w = {mid}." if mid is not None else "."))
+                   f"local weights move by (a fraction of their norm at the release) "
+                   + "; ".join(f"t_w = {t}: {local_change_text(a, t)}" for t in sorted({late, mid} - {None})) + ".")
     return "\n".join(f"- {b}" for b in bullets)
 
 
@@ -737,11 +762,10 @@ def findings(a: dict, chapter: Chapter) -> str:
         + "; ".join(f"t_w = {t}: {e.points()}, {side(e, 'the off-local part helps', 'the off-local part hurts')}"
                     for t, e in helps.items()) + ".",
     ]
-    efcn = {t: final(a[("efcn", t, 0)], "train_loss").mean().item() for t in sorted(chapter.t_w)}
     lines.append(
         f"- **Scale.** Every run ends after {chapter.epochs} epochs, the CNN at training loss "
-        f"{mean_ci_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {min(efcn.values()):.3f} to "
-        f"{max(efcn.values()):.3f} (means over seeds); the paper trains the CNN for {PAPER['epochs']} epochs on "
+        f"{mean_ci_text(final(a[('cnn', 0, 0)], 'train_loss'), 1, 3)} and the eFCNs at {released_losses(a, chapter)}; "
+        f"the paper trains the CNN for {PAPER['epochs']} epochs on "
         "50,000 images and each eFCN to near-zero training loss.")
     return "\n".join(lines)
 
