@@ -238,6 +238,8 @@ def test_a_blown_up_run_is_named_with_its_peak_and_where_it_ended():
     assert found["label"] == "eFCN t_w=0" and found["seed"] == 1 and found["peak"] == pytest.approx(4482.7, rel=1e-4)
     text = report.blowup_text(arms)
     assert text.startswith("1 of ") and "eFCN t_w=0 (seed 1): peak 4,482.7" in text
+    arms = report.arms(_break(results(0.05, loss=0.001), "efcn", 2, 0, float("nan")))
+    assert "eFCN t_w=2 (seed 0): a non-finite loss from epoch 4" in report.blowup_text(arms)
     assert "Instability" in report.key_findings(arms, CHAPTER)
 
 

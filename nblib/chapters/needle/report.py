@@ -696,10 +696,13 @@ def blowups(a: dict) -> list[dict]:
         for r in runs:
             run, loss = r["run"], r["train_loss"]
             phases = run.phases()
-            after = loss[max(phases[0][1] if len(phases) > 1 else 0, 1):]
+            start = max(phases[0][1] if len(phases) > 1 else 0, 1)
+            after = loss[start:]
             if len(after) and (not torch.isfinite(after).all() or after.max().item() > BLOWUP):
+                bad = (~torch.isfinite(after)).nonzero()
                 out.append({"label": label(run), "seed": run.seed, "peak": after.nan_to_num(math.inf).max().item(),
-                            "final_loss": loss[-1].item(), "final_acc": r["test_acc"][-1].item()})
+                            "final_loss": loss[-1].item(), "final_acc": r["test_acc"][-1].item(),
+                            "non_finite_at": start + bad[0].item() + 1 if len(bad) else None})
     return sorted(out, key=lambda b: (b["label"], b["seed"]))
 
 
@@ -709,8 +712,10 @@ def blowup_text(a: dict) -> str:
     if not found:
         return ""
     total = sum(len(runs) for runs in a.values())
-    each = "; ".join(f"{b['label']} (seed {b['seed']}): peak {b['peak']:,.1f}, final {b['final_loss']:.3f} nats and "
-                     f"{b['final_acc']:.1%} test accuracy" for b in found)
+    each = "; ".join(f"{b['label']} (seed {b['seed']}): " + (
+        f"a non-finite loss from epoch {b['non_finite_at']}" if b["non_finite_at"] else
+        f"peak {b['peak']:,.1f}, final {b['final_loss']:.3f} nats") + f", final test accuracy {b['final_acc']:.1%}"
+        for b in found)
     return (f"{len(found)} of {total} runs blew up (training loss above {BLOWUP:g} nats after the release; chance is "
             f"{math.log(10):.2f}): {each}. A run that "
             "ends at chance counts in every mean and interval it belongs to.")
@@ -737,7 +742,7 @@ def key_findings(a: dict, chapter: Chapter) -> str:
     off = {t: parts(a[("efcn", t, 0)])[1] for t in sorted(chapter.t_w)}
     bullets.append(f"**The off-local weights alone** give {min(v.mean().item() for v in off.values()):.1%} to "
                    f"{max(v.mean().item() for v in off.values()):.1%} test accuracy (chance is {cl.CHANCE:.0%}); the "
-                   f"local weights move by (a fraction of their norm at the release) "
+                   f"local weights' change since the release, relative to their norm then, is "
                    + "; ".join(f"t_w = {t}: {local_change_text(a, t)}" for t in sorted({late, mid} - {None})) + ".")
     return "\n".join(f"- {b}" for b in bullets)
 
