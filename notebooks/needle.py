@@ -18,23 +18,14 @@
 # *Study 5: S. d'Ascoli, L. Sagun, J. Bruna, G. Biroli, "Finding the Needle in the Haystack
 # with Convolutions: on the benefits of architectural bias", NeurIPS 2019 (poster)*
 # {cite}`dascoli2019`.
-# Every convolution is a linear map, so a CNN can be written exactly as a fully connected net
-# whose matrices are sparse and repeat the same few numbers: its **eFCN**. Train a CNN for
-# t_w epochs, switch to its eFCN (the same function, to float rounding) and keep training with
-# every weight free. Where does it go? The fully connected haystack is huge; the CNN is a
-# needle in it. The poster's answer: the freed net keeps improving, beats a fully connected
-# net trained from scratch, and, released at the right time, even beats the CNN. The same
-# experiment with the locally connected embedding (**eLCN**: untied but still local) and the
-# chain CNN → eLCN → eFCN complete the picture. The poster's claims about *when* to release are
-# about a CNN trained to zero training loss, so this chapter shrinks the data and the width, not
-# the training: it is sized so that its CNN can reach zero training loss within the poster's
-# 150 epochs, and released at three of the poster's times, at the start, early and close to
-# convergence (the setting below gives them). Under plain SGD, untying a CNN is also a cut of
-# the learning rate in the CNN's own directions, so every release is paired with the CNN
-# continued from the same point at reduced learning rates: the control that separates the
-# freed weights from a slower step. Every claim is measured over several random
-# seeds with 95% intervals, and the scorecard grades "not tested here" every claim whose regime
-# this run does not reach.
+# A CNN is exactly a fully connected net whose matrices are sparse and repeat a few numbers:
+# its **eFCN**. Train a CNN for t_w epochs, switch to its eFCN (the same function) and train on
+# with every weight free. The poster: the freed net keeps improving, beats a fully connected net
+# trained from scratch and, released at the right time, even beats the CNN; likewise the
+# locally connected **eLCN** and the chain CNN → eLCN → eFCN. Its claims about *when* to
+# release are about a CNN trained to zero loss, so this chapter shrinks the data and the width,
+# not the training, and pairs every release with the CNN continued at reduced learning rates:
+# untying is also a slower step in the CNN's own directions.
 #
 # `````{admonition} What we found
 # :class: tip
