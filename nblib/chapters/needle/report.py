@@ -130,8 +130,8 @@ def release_figure(a: dict, chapter: Chapter, t_w: int) -> Figure:
     for ax in (loss_ax, acc_ax):
         ax.axvline(t_w, color="black", linestyle=":", linewidth=1)
         ax.set_xlabel("epoch")
-    loss_ax.set(ylabel="training loss (log scale)", yscale="log",
-                ylim=_limits([curve(a[k], "train_loss") for k in every], log=True))
+    low, high = _limits([curve(a[k], "train_loss") for k in every], log=True)
+    loss_ax.set(ylabel="training loss (log scale)", yscale="log", ylim=(low, min(high, 10 * BLOWUP)))  # blow-ups off the top
     loss_ax.axhline(cl.CONVERGED, color="grey", linewidth=0.8)
     acc_ax.set(ylabel="test accuracy (%, class-balanced)", ylim=_limits([100 * curve(a[k]) for k in every]))
     acc_ax.legend(fontsize=9, loc="lower right")
