@@ -160,6 +160,13 @@ def test_the_lr_control_continues_the_cnn_with_the_releases_batch_order():
         needle.Release(to="cnn-lr", t_w=1, control="0.5", epochs=3).phases()
 
 
+def test_the_test_set_is_evaluated_every_eval_every_epochs_and_at_each_phases_ends():
+    run = needle.train(needle.Release(to="efcn", t_w=2, eval_every=4, **{**TINY, "epochs": 6}), progress=False)
+    # CNN epochs 1-2 (its first and last), eFCN epochs 3-6: 3 (first), 4 (every fourth), 6 (last); not 5
+    assert torch.isnan(run["test_acc"]).tolist() == [False, False, False, False, True, False]
+    assert torch.isfinite(run["train_loss"]).all() and torch.isnan(run["test_loss"][4])
+
+
 def test_a_slow_release_trains_only_the_released_net_at_the_reduced_rate():
     fast = needle.train(needle.Release(to="efcn", t_w=2, **TINY), progress=False)
     frozen = needle.train(needle.Release(to="efcn", t_w=2, release_lr=0.0, **TINY), progress=False)
