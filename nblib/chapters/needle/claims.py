@@ -339,7 +339,7 @@ CHANGES = (
       for c in CLAIMS if not c.untestable and not c.id.endswith(SLOW_SUFFIX)),
     *(Change(c.id,
              "Added after the run registered in commit 582e978 (this regime, lr 0.1 throughout) was seen: there the "
-             "eFCN released at t_w = 115 diverged in 2 of 3 seeds within the first epoch after the release, and so "
+             "eFCN released at t_w = 115 diverged in 2 of 3 seeds within three epochs of the release, and so "
              "did all 3 chains (eLCN 23 → eFCN 115); the releases at 23 did not (final training loss 0.0007), and 1 "
              "of 3 releases at 0 blew up (peak 4,483 nats) and ended at chance. That run was stopped after 38 of its "
              "54 runs (the 16 left were CNN, eLCN and control runs) and is not published.",
