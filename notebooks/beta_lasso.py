@@ -59,8 +59,10 @@ momentum: float = 0.0  # SGD momentum for the SGD runs (students: 0; beta-LASSO 
 weight_decay: float = 0.0  # SGD weight decay (students: 0)
 batch_size: int = 512  # minibatch size (paper and students: 512)
 augment: bool = False  # random crop + horizontal flip (paper: yes; students: no)
-train_per_class: int = 0  # balanced training subset per class (0: all the training data available)
+train_per_class: int = 0  # balanced training subset per class on the students' datasets (0: all the training data available)
+beyond_per_class: int = 500  # balanced training subset per class on datasets the students never used (MNIST; 0: all)
 val_fraction: float = 0.1  # share of the training data held out for choosing beta and the pull
+record_every: int = 5  # validation accuracy and first-layer window mass after every that many epochs and the last
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"
@@ -252,8 +254,8 @@ for dataset in chapter.datasets:
 # (beta_lasso-sparsity)=
 # ### Over training
 #
-# The window mass and the share of layer-1 weights left, after every epoch
-# of every beta-LASSO run (one point per epoch), against the pull accumulated by that epoch
+# The window mass (after every `record_every` epochs and the last) and the share of layer-1
+# weights left (after every epoch) of every beta-LASSO run, against the pull accumulated by then
 # (1 = the initial bound), so that runs of different lengths and lambdas share an axis.
 
 # %% tags=["hide-input"]

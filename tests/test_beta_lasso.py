@@ -17,8 +17,12 @@ from nblib.params import ParameterError, check_params
 
 def test_chapter_runs_the_students_setting_then_the_pull_setting():
     chapter = check_params(bl.Chapter, datasets=["mnist"], beyond_betas=[0, 50], epochs=8, pulls=[1, 3],
-                           pull_epochs=4, train_per_class=20)
+                           pull_epochs=4, beyond_per_class=20)
     runs = chapter.runs("mnist", seed=0)
+    # a dataset the students never used takes beyond_per_class, theirs train_per_class; every run records alike
+    assert {r.train_per_class for r in runs} == {20} and {r.record_every for r in runs} == {5}
+    theirs = check_params(bl.Chapter, datasets=["cifar10"], epochs=8, train_per_class=30, record_every=2)
+    assert {(r.train_per_class, r.record_every) for r in theirs.runs("cifar10", 0)} == {(30, 2)}
     assert [(r.model, r.optimizer, r.epochs, r.pull) for r in runs] == [
         ("s-fc", "sgd", 8, 0), ("s-fc", "beta-lasso", 8, 0), ("s-fc", "beta-lasso", 8, 0),
         ("s-fc", "beta-lasso", 4, 1), ("s-fc", "beta-lasso", 4, 3),
@@ -31,9 +35,9 @@ def test_chapter_runs_the_students_setting_then_the_pull_setting():
         assert r.beta * r.lam_first == pytest.approx(1e-3) and r.lam_rest == r.lam_first  # threshold fixed
     assert students[0].snapshots == (0, 1, 2, 4, 6, 8) and not pulled[0].snapshots
     assert all(not r.snapshots for r in chapter.runs("mnist", seed=1))  # only seed 0 keeps snapshots
-    same = check_params(bl.Chapter, datasets=["mnist"], epochs=4, pull_epochs=4, train_per_class=20)
+    same = check_params(bl.Chapter, datasets=["mnist"], epochs=4, pull_epochs=4, beyond_per_class=20)
     assert [r.model for r in same.runs("mnist", 0) if r.optimizer == "sgd"] == ["s-fc", "s-conv", "s-local"]
-    assert len(check_params(bl.Chapter, datasets=["mnist"], pulls=[], train_per_class=20).runs("mnist", 0)) == 2
+    assert len(check_params(bl.Chapter, datasets=["mnist"], pulls=[], beyond_per_class=20).runs("mnist", 0)) == 2
 
 
 def test_the_students_setting_matches_their_pull_and_threshold_and_the_control_their_lambda():
@@ -74,6 +78,10 @@ def test_the_students_bce_is_their_loss_on_one_hot_targets():
 def test_bad_parameters_are_refused_before_training():
     with pytest.raises(ParameterError, match="train_per_class.*742"):
         check_params(bl.Chapter, datasets=["cifar10"], train_per_class=800)
+    with pytest.raises(ParameterError, match="'beyond_per_class'.*at most"):
+        check_params(bl.Chapter, datasets=["mnist"], beyond_per_class=6000)
+    with pytest.raises(ParameterError, match="'record_every'"):
+        check_params(bl.Chapter, record_every=0)
     with pytest.raises(ParameterError, match="'datasets'"):
         check_params(bl.Chapter, datasets=["imagenet"])
     with pytest.raises(ParameterError, match=r"'threshold'.*0\.01.*cifar10.*0\.0180"):
@@ -113,12 +121,15 @@ def test_split_is_balanced_disjoint_and_normalised():
 
 def test_a_tiny_run_is_deterministic_and_records_the_first_layer_over_epochs():
     config = bl.RunConfig(dataset="mnist", optimizer="beta-lasso", beta=50, lam_first=1e-3, lam_rest=1e-3,
-                          epochs=3, train_per_class=20, val_fraction=0.2, snapshots=(0, 2))
+                          epochs=3, train_per_class=20, val_fraction=0.2, snapshots=(0, 2), record_every=2)
     a, b = bl.train(config, progress=False), bl.train(config, progress=False)
     assert a["test_acc"] == b["test_acc"] and torch.equal(a["maps"], b["maps"])
     assert a["nonzero"].shape == (3, 3) and a["layer_sizes"] == [784 * 196, 196 * 24, 240]
     assert a["nonzero"][-1, 0] < a["layer_sizes"][0]        # a large lambda zeroes weights
     assert a["locality"].shape == (3, 2) and a["locality"][:, 1].le(196).all()
+    # window mass and validation after epochs 2 (every second) and 3 (the last) only
+    assert a["locality"][:, 0].isnan().tolist() == [True, False, False]
+    assert [math.isnan(v) for v in a["val_acc"]] == [True, False, False]
     assert sorted(a["snapshots"]) == [0, 2] and a["snapshots"][0].shape == (196, 28, 28)
     assert not torch.equal(a["snapshots"][0], a["snapshots"][2])
     assert torch.equal(a["window"].isnan(), a["maps"].flatten(1).sum(1) == 0)  # dead units are nan

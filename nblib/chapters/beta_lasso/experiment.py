@@ -30,7 +30,7 @@ from nblib.params import TRAINING_COPIES, ParameterError, check_memory, param, p
 from .sparsity import (WINDOW, active_area, first_layer_locality, first_layer_maps, nonzero_per_layer,
                        shuffled_window_mass, support_window_mass, uniform_window_mass, unit_nonzero, weight_layers,
                        window_mass)
-from nblib.train import balanced_evaluate, cosine_schedule, fit
+from nblib.train import balanced_evaluate, cosine_schedule, evaluate, fit
 
 DATASETS = ("cifar10", "mnist", "cifar100", "svhn")
 IMAGE_SHAPES = {"cifar10": (3, 32), "mnist": (1, 28), "cifar100": (3, 32), "svhn": (3, 32)}  # (channels, side)
@@ -63,6 +63,7 @@ class RunConfig:
     val_fraction: float = 0.1    # held out of the training data for model selection
     snapshots: tuple[int, ...] = ()  # epochs (0: at initialisation) whose first-layer maps are kept
     seed: int = 0
+    record_every: int = 1        # validation and first-layer locality after every that many epochs and the last
 
     def reads(self) -> tuple[str, ...]:
         """The dataset the run trains and tests on (its fingerprint is part of the cache key)."""
@@ -132,7 +133,9 @@ class Chapter:
     batch_size: int = param(512, ge=1)
     augment: bool = False
     train_per_class: int = param(0, ge=0)
+    beyond_per_class: int = param(500, ge=0)
     val_fraction: float = param(0.1, gt=0.0, le=0.5)
+    record_every: int = param(5, ge=1)
 
     def validate(self) -> None:
         if (self.students_pull or self.control_seeds) and self.lam_first <= 0:
@@ -146,11 +149,13 @@ class Chapter:
             check_memory("alpha", TRAINING_COPIES * weights,
                          f"alpha {self.alpha} (the largest net on {name} has {weights // 4:,} weights, each held "
                          f"{TRAINING_COPIES} times in training)")
-            if self.train_per_class and name in ("cifar10", "mnist"):
+            per_class, which = ((self.train_per_class, "train_per_class") if name in STUDENT_DATASETS
+                                else (self.beyond_per_class, "beyond_per_class"))
+            if per_class and name in ("cifar10", "mnist"):
                 available = min(datasets.class_counts(datasets.load(name, True).labels))
-                if self.train_per_class > available:
+                if per_class > available:
                     raise ParameterError(
-                        f"parameter 'train_per_class': got {self.train_per_class}; {name} here has "
+                        f"parameter '{which}': got {per_class}; {name} here has "
                         f"at most {available} training images per class (0 = use all)")
             if self.pulls and self.threshold >= init_bound(name) / 4:
                 raise ParameterError(
@@ -165,12 +170,13 @@ class Chapter:
         control (the largest beta at the students' own lambda for as many epochs as their pull
         takes, seeds below `control_seeds`), then the pull setting (S-FC beta-LASSO at every pull,
         S-FC SGD, S-CONV and S-LOCAL, `pull_epochs`)."""
+        theirs = dataset in STUDENT_DATASETS
         shared = dict(dataset=dataset, alpha=self.alpha, batch_size=self.batch_size, lr=self.lr,
                       momentum=self.momentum, weight_decay=self.weight_decay, augment=self.augment,
-                      train_per_class=self.train_per_class, val_fraction=self.val_fraction, seed=seed)
+                      train_per_class=self.train_per_class if theirs else self.beyond_per_class,
+                      val_fraction=self.val_fraction, seed=seed, record_every=self.record_every)
         # seed 0 of the students' beta-LASSO runs keeps its first layer at a few epochs (the slider)
         snapshots = tuple(sorted({round(f * self.epochs) for f in SNAPSHOT_FRACTIONS})) if seed == 0 else ()
-        theirs = dataset in STUDENT_DATASETS
         lasso = lambda beta, **kw: RunConfig(model="s-fc", optimizer="beta-lasso", beta=beta, lam_first=self.lam_first,
                                              lam_rest=self.lam_rest, **{**shared, **kw})
         students = [RunConfig(model="s-fc", optimizer="sgd", epochs=self.epochs, **shared)]
@@ -263,6 +269,13 @@ def loss_function(config: RunConfig, classes: int):
     raise ValueError(f"loss must be one of {LOSSES}, got {config.loss!r}")
 
 
+def _every(hook, config: RunConfig, skipped):
+    """A per-epoch hook that runs after every `config.record_every`-th epoch and the last, and returns
+    `skipped` after the others."""
+    epochs = iter(range(1, config.epochs + 1))
+    return lambda m: hook(m) if (e := next(epochs)) % config.record_every == 0 or e == config.epochs else skipped
+
+
 def train(config: RunConfig, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
     """Train one run on `device`; returns what the chapter shows (all tensors on the CPU).
 
@@ -278,9 +291,10 @@ def train(config: RunConfig, device: torch.device = torch.device("cpu"), progres
     classes = int(y_train.max()) + 1
     model = make_model(config.model, config.alpha, side, channels, classes).to(device)
     maps = lambda m: first_layer_maps(m, channels, side).cpu()
-    hooks = {"nonzero": nonzero_per_layer}
+    hooks = {"nonzero": nonzero_per_layer,
+             "val": _every(lambda m: evaluate(m, x_val, y_val), config, (math.nan, math.nan))}
     if config.model != "s-conv":  # a convolution is local by construction: window mass 1
-        hooks["locality"] = lambda m: first_layer_locality(maps(m))
+        hooks["locality"] = _every(lambda m: first_layer_locality(maps(m)), config, (math.nan, 0))
     snapshots = {0: maps(model)} if 0 in config.snapshots else {}
     epochs = iter(range(1, config.epochs + 1))
 
@@ -295,7 +309,7 @@ def train(config: RunConfig, device: torch.device = torch.device("cpu"), progres
     history = fit(model, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
                   optimizer=make_optimizer(model, config), schedule=cosine_schedule(config.epochs),
                   loss_fn=loss_function(config, classes),
-                  val=(x_val, y_val), hooks=hooks, augment=augment, seed=config.seed,
+                  hooks=hooks, augment=augment, seed=config.seed,
                   progress=f"{config.model} {config.optimizer} {config.epochs} ep" if progress else False)
     seconds = time.perf_counter() - start
     area = active_area(split.x_train)
@@ -306,9 +320,9 @@ def train(config: RunConfig, device: torch.device = torch.device("cpu"), progres
         "config": config, "seconds": seconds, "note": split.note,
         "n_params": n_params(model), "layer_sizes": [m.weight.numel() for m in weight_layers(model)],
         "steps_per_epoch": steps_per_epoch(config),
-        "val_acc": history["val_acc"], "train_loss": history["train_loss"],
+        "val_acc": [acc for _, acc in history["val"]], "train_loss": history["train_loss"],
         "nonzero": torch.tensor(history["nonzero"]),  # (epochs, layers), after each epoch
-        "locality": torch.tensor(history["locality"]) if "locality" in hooks else None,  # (epochs, 2)
+        "locality": torch.tensor(history["locality"]) if "locality" in hooks else None,  # (epochs, 2), nan: not recorded
         "test_acc": balanced_evaluate(model, x_test, y_test)[1],
         "final_nonzero": nonzero_per_layer(model),
         "window": window_mass(final) if final is not None else None,  # (units,), nan: dead unit

@@ -317,7 +317,8 @@ def training_figure(results: list[dict], chapter: Chapter, dataset: str) -> Figu
             window = torch.stack([r["locality"][:, 0] for r in runs]).double()
             nonzero = torch.stack([r["nonzero"][:, 0] / r["layer_sizes"][0] for r in runs]).double()
             text = f"{name.replace('S-FC beta-LASSO ', '')} ({epochs} ep)"
-            ax_w.plot(x, window.nanmean(0), color=color, label=text)
+            recorded = ~window.isnan().all(0)  # recorded every `record_every` epochs (nan between)
+            ax_w.plot(x[recorded], window[:, recorded].nanmean(0), color=color, label=text)
             ax_n.plot(x, 100 * nonzero.mean(0), color=color, label=text)
             uniform = runs[0]["uniform_window"]
         if "S-FC SGD" in groups:
@@ -331,7 +332,9 @@ def training_figure(results: list[dict], chapter: Chapter, dataset: str) -> Figu
     ax_n.set(xscale="log", yscale="log", xlabel="L1 pull so far / initial bound", ylabel="layer-1 weights non-zero, %")
     ax_w.legend(fontsize=6)
     ax_n.legend(fontsize=6)
-    fig.suptitle(f"{dataset}: S-FC's first layer under beta-LASSO, after every epoch (mean over seeds)", fontsize=9)
+    every = "every epoch" if chapter.record_every == 1 else f"every {chapter.record_every} epochs and the last"
+    fig.suptitle(f"{dataset}: S-FC's first layer under beta-LASSO, window mass after {every}, non-zero share after "
+                 "every epoch (mean over seeds)", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -390,14 +393,18 @@ def epoch_items(r: dict) -> list[tuple[str, Figure]]:
 def protocol(chapter: Chapter) -> str:
     """Markdown: what every run of this execution did, from its parameters."""
     data = (f"{chapter.train_per_class} training images per class" if chapter.train_per_class
-            else "all the training data available here")
+            else "all the training data available here") + (
+        f" on the students' datasets, a class-balanced {chapter.beyond_per_class} per class on the others (MNIST)"
+        if chapter.beyond_per_class else "")
     pulls = (f" **Pull setting**: pulls {', '.join(f'{m:g}' for m in chapter.pulls)} x the initial bound, "
              f"threshold beta * lambda = {chapter.threshold:g}, {chapter.pull_epochs} epochs, with S-FC SGD, "
              f"S-CONV and S-LOCAL (SGD) for as many epochs." if chapter.pulls else " No pull setting in this run.")
     return (f"Alpha = {chapter.alpha}; softmax cross-entropy; batch {chapter.batch_size}; cosine schedule from lr "
             f"{chapter.lr:g}; SGD momentum {chapter.momentum:g}, weight decay {chapter.weight_decay:g}; augmentation "
             f"{'on' if chapter.augment else 'off'}; {data}, {chapter.val_fraction:.0%} of it held out for "
-            f"validation; {chapter.seeds} seed(s). **Students' setting**: lambda {chapter.lam_first:g} (first layer) "
+            f"validation, its accuracy and the first layer's window mass recorded after "
+            f"{'every epoch' if chapter.record_every == 1 else f'every {chapter.record_every} epochs and the last'}; "
+            f"{chapter.seeds} seed(s). **Students' setting**: lambda {chapter.lam_first:g} (first layer) "
             f"and {chapter.lam_rest:g} (the others), beta {', '.join(f'{b:g}' for b in chapter.betas)}, "
             f"{chapter.epochs} epochs, with S-FC SGD for as many" + (
                 f", both lambdas scaled so that the first layer's L1 pull over the run is {chapter.students_pull:g} x its "
