@@ -24,20 +24,19 @@
 # $$\theta \leftarrow \theta - \eta\,\big(\nabla_\theta L + \lambda\,\mathrm{sign}(\theta)\big),
 # \qquad \theta \leftarrow \theta \odot \mathbb 1\{|\theta| \ge \beta\lambda\},$$
 #
-# with $\beta = 0$ plain LASSO. The nets (alpha base channels, images $s \times s$, BatchNorm
-# and ReLU after every layer but the last, no pooling) come in three connectivities:
-# **S-CONV** (9×9 conv, stride 2, then fc $24\alpha$, fc $c$), **S-LOCAL** (the same
-# connectivity without weight sharing) and **S-FC** ($3s^2 \to \alpha s^2/4 \to 24\alpha \to c$),
-# and likewise a deep family D-CONV, D-LOCAL, D-FC. We apply beta-LASSO to the weight
-# matrices only, as the paper's algorithm is written; biases and BatchNorm parameters take
-# the same plain gradient step with no L1 term and no threshold. Two deviations from the
-# students' code, on purpose: their optimiser applied the L1 term and the threshold to every
-# parameter (biases and BatchNorm too; not run here), and they trained with a binary
-# cross-entropy on one-hot targets (`BCEWithLogitsLoss`, a bug for a 10-class problem); we use
-# softmax cross-entropy, and train S-FC SGD and beta-LASSO with their loss too, to show what it
-# did (the "BCE:" rows).
+# with $\beta = 0$ plain LASSO. This chapter grades the students' claims on their dataset
+# (CIFAR-10) at their L1 pull, and the locality claim against baselines that can beat it.
 #
-# **This chapter's verdicts:** {glue:md}`beta_lasso_counts` ([all verdicts](verdicts.md))
+# `````{admonition} What we found
+# :class: tip
+# **Verdicts:** {glue:md}`beta_lasso_counts` ([all verdicts](verdicts.md))
+#
+# ```{glue:md} beta_lasso_key
+# :format: myst
+# ```
+#
+# *Scale:* {glue:text}`beta_lasso_scale`
+# `````
 
 # %% tags=["parameters"]
 datasets: list = ["mnist", "cifar10"]  # mnist, cifar10 (offline here); cifar100, svhn need internet
@@ -79,18 +78,30 @@ from nblib.cache import ResultCache
 from nblib.chapters import beta_lasso as bl
 from nblib.chapters.beta_lasso import report
 from nblib.cluster import Runner
-from nblib.claims import changes_markdown, registration_markdown
-from nblib.params import check_notebook
-from nblib.scorecard import counts_text, markdown_table
-from nblib.widgets import figure_slider
+from nblib.machine import cpu_model
+from nblib.params import check_notebook, parameters_markdown
+from nblib.scorecard import counts_text, scorecard_markdown
+from nblib.widgets import figure_choice, figure_slider
 
 chapter = check_notebook(bl.Chapter, globals())  # unknown names, types, ranges, conflicts
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
-chapter
+display(Markdown(parameters_markdown(chapter, device=device, cluster=cluster, cache_dir=cache_dir)))
 
 # %% [markdown]
-# ## The nets
+# ## The nets, and where this chapter departs from the students' code
+#
+# The nets (alpha base channels, images $s \times s$, BatchNorm and ReLU after every layer but
+# the last, no pooling) come in three connectivities: **S-CONV** (9×9 conv, stride 2, then fc
+# $24\alpha$, fc $c$), **S-LOCAL** (the same connectivity without weight sharing) and **S-FC**
+# ($3s^2 \to \alpha s^2/4 \to 24\alpha \to c$), and likewise a deep family D-CONV, D-LOCAL,
+# D-FC. We apply beta-LASSO to the weight matrices only, as the paper's algorithm is written;
+# biases and BatchNorm parameters take the same plain gradient step with no L1 term and no
+# threshold. Two deviations from the students' code, on purpose: their optimiser applied the L1
+# term and the threshold to every parameter (biases and BatchNorm too; not run here), and they
+# trained with a binary cross-entropy on one-hot targets (`BCEWithLogitsLoss`, a bug for a
+# 10-class problem); we use softmax cross-entropy, and train S-FC SGD and beta-LASSO with their
+# loss too, to show what it did (the "BCE:" rows).
 #
 # Parameter counts on 32×32 colour images with 10 classes, at this run's alpha and at the
 # paper's alpha = 150 (the paper's Table 4 gives 138M, 147M and 256M):
@@ -146,18 +157,7 @@ display(Markdown(report.param_table(chapter.alpha)))
 # or larger, which the students' setting does not reach on this much smaller CIFAR-10 copy
 # (the settings table under "Training" gives each run's pull).
 #
-# **The history of this test.** The first published version of this chapter (commit
-# a97a6fb) measured locality as the spread of each unit's weight mass around its centre, with
-# betas 0, 1 and 50 on a CIFAR-10 subset, and graded the claim "not reproduced" (its numbers are
-# in the list of changes under the scorecard). That measure was replaced because a unit's
-# untouched random weights dominate its spread whatever its surviving weights do; the next
-# version (7f08592) used the window mass against SGD and shuffled positions, dropped betas 0
-# and 1, added the pull setting and MNIST, and every locality row turned "reproduced". The
-# rule was written after those earlier results were seen. Betas 0 and 1 are back, the two
-# stronger baselines above were added, and the students' setting matched to their pull, all
-# registered before this run. The claims registry (`nblib/chapters/beta_lasso/claims.py`, its
-# `CHANGES`) records each change with what the earlier version found. The rule this run used
-# (the code grades it; no verdict is typed):
+# **The rule.** The code grades it; no verdict is typed:
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
@@ -201,23 +201,46 @@ for dataset in chapter.datasets:
     print("  SGD keeps every weight:", all(r["final_nonzero"] == sizes for r in runs if r["config"].optimizer == "sgd"))
     print("  S-LOCAL window mass 1:", all(abs(report.live_window(r) - 1) < 1e-9 for r in local))
 
+# %% tags=["hide-input"]
+display(Markdown(":::{dropdown} The two settings' L1 strength, threshold and pull, against the initial bound\n\n"
+                 + "\n\n".join(f"**{d}**\n\n" + report.settings_table(results, chapter, d) for d in chapter.datasets)
+                 + "\n:::"))
+
 # %% [markdown]
-# The two settings' L1 strength, threshold and pull, against the initial bound:
+# (beta_lasso-filters)=
+# ## What the first layer learns
+#
+# Each image is one first-layer unit: the absolute weights it puts on every input pixel
+# (summed over colour channels). The 16 units are drawn at random among the live ones
+# (a fixed generator), not picked for looks. A convolution's unit would be a 9×9 blob;
+# S-LOCAL's are that by construction. One menu per dataset chooses the run (seed 0).
 
 # %% tags=["hide-input"]
 for dataset in chapter.datasets:
-    display(Markdown(f"**{dataset}**\n\n" + report.settings_table(results, chapter, dataset)))
+    display(Markdown(f"**{dataset}**"))
+    display(figure_choice(report.filter_items(results, chapter, dataset), "trained with"))
+
+# %% [markdown]
+# The students' setting as it trains: the same 16 units (random among those live at the
+# end) at a few epochs of one run, seed 0 of the beta with the best validation accuracy on
+# the first dataset. The slider chooses the epoch; the title gives the pull so far.
+
+# %% tags=["hide-input"]
+first = chapter.datasets[0]
+featured = report.chosen(report.group(results, first, chapter.epochs), "S-FC beta-LASSO beta=")
+featured_run = report.group(results, first, chapter.epochs)[featured][0]
+figure_slider(report.epoch_items(featured_run), "after epoch")
 
 # %% [markdown]
 # (beta_lasso-accuracy)=
 # ## Accuracy and sparsity
 #
-# Final-epoch balanced test accuracy, validation accuracy and non-zero weights, mean and 95%
-# interval over seeds. The students' and the paper's numbers were single runs on all of
-# CIFAR-10 (the paper's at alpha = 150, 4000 epochs with augmentation); the CIFAR-10 copy
-# here is partial (its size is printed above), so compare the differences between rows, not
-# the levels. The "BCE:" rows are trained with the students' loss, a sigmoid per class against
-# one-hot targets, as all of the students' runs were.
+# Final-epoch balanced test accuracy, validation accuracy and non-zero weights, mean ± the
+# half-width of the 95% interval over seeds. The students' and the paper's numbers were single
+# runs on all of CIFAR-10 (the paper's at alpha = 150, 4000 epochs with augmentation); the
+# CIFAR-10 copy here is partial (its size is printed above), so compare the differences between
+# rows, not the levels. The "BCE:" rows are trained with the students' loss, a sigmoid per class
+# against one-hot targets, as all of the students' runs were.
 
 # %% tags=["hide-input"]
 for dataset in chapter.datasets:
@@ -243,8 +266,8 @@ glue("beta_lasso_table2_hours", f"{12 * control_minutes / 60:.1f}", display=Fals
 # (beta_lasso-locality)=
 # ## Locality
 #
-# Window mass of the live first-layer units at the final epoch, mean and 95% interval over
-# seeds, with the two baselines:
+# Window mass of the live first-layer units at the final epoch (mean ± the half-width of the
+# 95% interval over seeds), with the baselines:
 
 # %% tags=["hide-input"]
 for dataset in chapter.datasets:
@@ -254,50 +277,53 @@ for dataset in chapter.datasets:
 # (beta_lasso-sparsity)=
 # ### Over training
 #
-# The window mass (after every `record_every` epochs and the last) and the share of layer-1
-# weights left (after every epoch) of every beta-LASSO run, against the pull accumulated by then
-# (1 = the initial bound), so that runs of different lengths and lambdas share an axis.
+# The window mass and the share of layer-1 weights left of every beta-LASSO run, against the
+# pull accumulated by then (1 = the initial bound), so that runs of different lengths and
+# lambdas share an axis ({numref}`fig-beta-lasso-training`); then each layer on its own, as in
+# the students' Fig. 2 ({numref}`fig-beta-lasso-layers`).
 
 # %% tags=["hide-input"]
-for dataset in chapter.datasets:
-    display(report.training_figure(results, chapter, dataset))
+every = "every epoch" if chapter.record_every == 1 else f"every {chapter.record_every} epochs and the last"
+glue("beta_lasso_every", every, display=False)
+glue("beta_lasso_training_figure", report.training_figure(results, chapter), display=False)
+glue("beta_lasso_layers_figure", report.layers_figure(results, chapter), display=False)
 
 # %% [markdown]
-# Each layer on its own, as in the students' Fig. 2 (their single run, read off their plot, is
-# the star: beta = 50 after 100 epochs of all of CIFAR-10):
-
-# %% tags=["hide-input"]
-for dataset in chapter.datasets:
-    display(report.layers_figure(results, chapter, dataset))
-
-# %% [markdown]
-# (beta_lasso-filters)=
-# ## What the first layer learns
+# ```{glue:figure} beta_lasso_training_figure
+# :name: fig-beta-lasso-training
+# :alt: For every beta-LASSO run of each dataset, the window mass of the first layer's live units and the share of its weights left, against the L1 pull accumulated so far, with S-FC SGD's final window mass and a uniform map as reference lines.
 #
-# Each image is one first-layer unit: the absolute weights it puts on every input pixel
-# (summed over colour channels). The 16 units are drawn at random among the live ones
-# (a fixed generator), not picked for looks. A convolution's unit would be a 9×9 blob;
-# S-LOCAL's are that by construction. One slider per dataset chooses the run (seed 0).
-
-# %% tags=["hide-input"]
-for dataset in chapter.datasets:
-    display(Markdown(f"**{dataset}**"))
-    display(figure_slider(report.filter_items(results, chapter, dataset), "trained with"))
-
-# %% [markdown]
-# The students' setting as it trains: the same 16 units (random among those live at the
-# end) at a few epochs of one run, seed 0 of the beta with the best validation accuracy on
-# the first dataset. The slider chooses the epoch; the title gives the pull so far.
-
-# %% tags=["hide-input"]
-first = chapter.datasets[0]
-featured = report.chosen(report.group(results, first, chapter.epochs), "S-FC beta-LASSO beta=")
-featured_run = report.group(results, first, chapter.epochs)[featured][0]
-figure_slider(report.epoch_items(featured_run), "after epoch")
+# S-FC's first layer under beta-LASSO, one row per dataset, mean over seeds: left, the window
+# mass of the live units (recorded after {glue:text}`beta_lasso_every`), with S-FC SGD's final
+# value (grey) and a map uniform over the image area (black dashes); right, the share of layer-1
+# weights left non-zero after every epoch (log scales). The x axis is the L1 pull accumulated so
+# far, in units of the initial bound.
+# ```
+#
+# ```{glue:figure} beta_lasso_layers_figure
+# :name: fig-beta-lasso-layers
+# :alt: The share of each of S-FC's three weight layers left non-zero against the L1 pull so far, for every beta-LASSO run of each dataset, with the students' Fig. 2 values on CIFAR-10 as stars.
+#
+# The share of each S-FC layer's weights left non-zero after every epoch (mean over seeds), one
+# row per dataset, against the L1 pull so far. The stars are the students' Fig. 2 (beta = 50
+# after 100 epochs of all of CIFAR-10, read off their plot).
+# ```
 
 # %% [markdown]
 # (beta_lasso-scorecard)=
 # ## Reproduction scorecard
+#
+# **The history of this test.** The first published version of this chapter (commit
+# a97a6fb) measured locality as the spread of each unit's weight mass around its centre, with
+# betas 0, 1 and 50 on a CIFAR-10 subset, and graded the claim "not reproduced" (its numbers are
+# in the list of changes under the scorecard). That measure was replaced because a unit's
+# untouched random weights dominate its spread whatever its surviving weights do; the next
+# version (7f08592) used the window mass against SGD and shuffled positions, dropped betas 0
+# and 1, added the pull setting and MNIST, and every locality row turned "reproduced". The
+# rule was written after those earlier results were seen. Betas 0 and 1 are back, the two
+# stronger baselines above were added, and the students' setting matched to their pull, all
+# registered before this run. The claims registry (`nblib/chapters/beta_lasso/claims.py`, its
+# `CHANGES`) records each change with what the earlier version found.
 #
 # Every claim below is registered in `nblib/chapters/beta_lasso/claims.py`, with the study's
 # words, its number and setting, and the conditions our run must meet, and graded by the book's
@@ -308,10 +334,8 @@ figure_slider(report.epoch_items(featured_run), "after epoch")
 # %% tags=["hide-input"]
 card = report.scorecard(results, chapter).set_trained(results)
 glue("beta_lasso_counts", Markdown(counts_text(card)), display=False)
-display(Markdown(markdown_table(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
-display(Markdown(registration_markdown(card)))
+glue("beta_lasso_key", Markdown(report.key_findings(results, chapter, card)), display=False)
+display(Markdown(scorecard_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/beta_lasso.md
@@ -328,22 +352,25 @@ display(Markdown(report.scale_note(results, chapter)))
 
 # %% [markdown]
 # (beta_lasso-scale)=
-# ## Scale and provenance
+# ## Provenance, and how to rerun this chapter
+#
+# This page: `papermill notebooks/beta_lasso.ipynb out.ipynb -f book/params/beta_lasso.yaml --cwd notebooks`
+# (the runs are cached, so a second execution only reloads them; add `-p cluster local:2` or
+# `-p cluster tcp://host:port` to spread them over processes or a Dask cluster, with the same
+# results). It took {glue:text}`training_minutes` minutes of training (the sum over its runs,
+# measured when each was trained) on the machine described below.
 #
 # The paper ran alpha = 150 (S-FC: 256M parameters) for 400 and 4000 epochs with
-# augmentation on full CIFAR-10, CIFAR-100 and SVHN. This execution's scale is stated under
-# "Training", its machine below; it took {glue:text}`training_minutes` minutes of training
-# (the sum over its runs, measured when each was trained). The paper's
-# scale, on a GPU machine with the full datasets (lists go through papermill's `-y`), is
+# augmentation on full CIFAR-10, CIFAR-100 and SVHN. The paper's scale, on a GPU machine with
+# the full datasets (lists go through papermill's `-y`), is
 #
 # ```bash
 # papermill notebooks/beta_lasso.ipynb out.ipynb -p alpha 150 -p epochs 4000 -p augment True \
 #   -p pull_epochs 400 -p device cuda -y 'datasets: [cifar10, cifar100, svhn]'
 # ```
 #
-# and `-p cluster tcp://host:port` hands its runs (datasets × seeds × settings) to a Dask
-# cluster instead (see the README, "Scaling out"). The cost of a step, measured on this
-# machine when this notebook was executed, against its matmul peak:
+# The cost of a step, measured on this machine when this notebook was executed, against its
+# matmul peak:
 
 # %% tags=["hide-input"]
 # Machine-dependent cell: hardware, step speed and wall times of this run.
@@ -355,4 +382,11 @@ print(report.step_speed(results, chapter.datasets[0], chapter.alpha, chapter.bat
 print(f"training time: {training_seconds / 60:.1f} min (sum over runs, measured when each was trained)")
 print(f"this execution: {wall_seconds:.0f} s (cached runs are loaded, not retrained)")
 glue("training_minutes", f"{training_seconds / 60:.0f}", display=False)
+sizes = {d: bl.experiment.split_sizes(next(r["config"] for r in results if r["config"].dataset == d))[0]
+         for d in chapter.datasets}
+glue("beta_lasso_scale", f"S-FC at alpha = {chapter.alpha} on " + " and ".join(
+     f"{n:,} {d} training images" for d, n in sizes.items()) + f"; {chapter.epochs} epochs in the students' setting, "
+     f"{chapter.pull_epochs} in the pull setting; {chapter.seeds} random seeds, {len(results)} runs, "
+     f"{training_seconds / 60:.0f} minutes of training summed over the runs on "
+     + (f"{cpu_model()} (no GPU)." if torch.device(runner.device).type == "cpu" else f"{runner.device}."), display=False)
 runner.close()

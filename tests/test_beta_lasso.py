@@ -336,3 +336,28 @@ def test_step_flops_count_what_autograd_multiplies():
     with FlopCounterMode(display=False) as counter:
         model(torch.randn(batch, 784)).sum().backward()
     assert report.step_flops(widths, batch) == counter.get_total_flops()
+
+
+def test_the_key_findings_quote_the_runs_and_the_verdicts_of_the_graded_claims():
+    chapter = _chapter(betas=[0.0, 1.0, 50.0])
+    gain = lambda name, s: 0.40 + (0.034 + 0.001 * s if name == "S-FC beta-LASSO beta=50" else 0.0)
+    local = lambda name, s: 0.6 + 0.01 * s if name == "S-FC beta-LASSO pull x2" else 0.1 + 0.001 * s
+    results = _fake(chapter, acc=gain, window=local)
+    card = report.scorecard(results, chapter)
+    verdict = {r.claim.id: r.verdict for r in card}
+    text = report.key_findings(results, chapter, card)
+    bullets = text.split("\n")
+    assert 2 <= len(bullets) <= 4 and all(b.startswith("- **") for b in bullets)
+    table2 = bullets[0]
+    assert "S-FC SGD ends at 40.0" in table2
+    for b, students in ((0, "+4.25"), (1, "+6.03"), (50, "+3.47")):
+        assert f"the students': {students}), **{verdict[f'beta_lasso.beats-sgd-beta{b}']}**" in table2
+    assert "beta = 50: +3.5 ± " in table2
+    locality = next(b for b in bullets if b.startswith("- **Locality"))
+    assert f"**{verdict['beta_lasso.local-filters']}**" in locality  # opposite: 0.10 is under the nulls
+    assert f"**{verdict['beta_lasso.local-filters-at-students-pull']}**" in locality
+    assert "window mass 0.61 against S-FC SGD's 0.10" in locality
+    assert not any("MNIST" in b for b in bullets)  # not run: not said
+    mnist = _chapter(datasets=["mnist"])
+    only = report.key_findings(_fake(mnist, dataset="mnist"), mnist, report.scorecard(_fake(mnist, dataset="mnist"), mnist))
+    assert only.startswith("- **MNIST, beyond the study**") and "Table II" not in only

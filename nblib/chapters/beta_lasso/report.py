@@ -14,6 +14,7 @@ import math
 import torch
 from matplotlib.figure import Figure
 
+from nblib import palette
 from nblib.claims import Measurement, Scorecard, scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side
 from nblib.machine import matmul_peak_gflops, training_step
@@ -200,29 +201,29 @@ def sparsity_table(results: list[dict], chapter: Chapter, dataset: str) -> str:
     return "\n".join(rows)
 
 
-def layers_figure(results: list[dict], chapter: Chapter, dataset: str) -> Figure:
+def layers_figure(results: list[dict], chapter: Chapter) -> Figure:
     """The share of each S-FC layer's weights left non-zero after every epoch of every beta-LASSO
-    run (mean over seeds), against the pull so far, as in the students' Fig. 2 (one panel per layer)."""
-    fig = Figure(figsize=(10, 3.2))
-    axes = fig.subplots(1, 3)
-    colors = iter(["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"])
-    for epochs in lengths(chapter):
-        for name, runs in group(results, dataset, epochs).items():
-            if not name.startswith("S-FC beta-LASSO"):
-                continue
-            color, x = next(colors, "k"), _pull_so_far(runs[0])
+    run (mean over seeds), against the pull so far, as in the students' Fig. 2: a row of three
+    panels (layers 1, 2, 3) per dataset."""
+    fig = Figure(figsize=(9, 3.1 * len(chapter.datasets)))
+    rows = fig.subplots(len(chapter.datasets), 3, squeeze=False)
+    for axes, dataset in zip(rows, chapter.datasets):
+        kinds = [(epochs, name, runs) for epochs in lengths(chapter)
+                 for name, runs in group(results, dataset, epochs).items() if name.startswith("S-FC beta-LASSO")]
+        for k, (epochs, name, runs) in enumerate(kinds):
+            x = _pull_so_far(runs[0])
             shares = torch.stack([r["nonzero"] / torch.tensor(r["layer_sizes"]) for r in runs]).double().mean(0)
             for i, ax in enumerate(axes):
-                ax.plot(x, 100 * shares[:, i], color=color, label=f"{name.replace('S-FC beta-LASSO ', '')} ({epochs} ep)")
-    for i, ax in enumerate(axes):
-        if dataset in cl.STUDENTS_FIG2:
-            ax.plot([cl.FIG2_PULL], [100 * cl.STUDENTS_FIG2[dataset][i]], "k*", ms=9,
-                    label="students' Fig. 2 (read off)")
-        ax.set(xscale="log", xlabel="L1 pull so far / initial bound", ylabel="weights non-zero, %",
-               title=f"layer {i + 1}", ylim=(0, 102))
-    axes[0].legend(fontsize=6)
-    fig.suptitle(f"{dataset}: S-FC's weights left per layer under beta-LASSO, after every epoch (mean over seeds)",
-                 fontsize=9)
+                ax.plot(x, 100 * shares[:, i], **palette.style(k),
+                        label=f"{name.replace('S-FC beta-LASSO ', '')} ({epochs} ep)")
+        for i, ax in enumerate(axes):
+            if dataset in cl.STUDENTS_FIG2:
+                ax.plot([cl.FIG2_PULL], [100 * cl.STUDENTS_FIG2[dataset][i]], "k*", ms=10,
+                        label="students' Fig. 2 (read off)")
+            ax.set(xscale="log", xlabel="L1 pull so far / initial bound", ylim=(0, 102),
+                   ylabel="weights non-zero, %" if i == 0 else "")
+            ax.set_title(f"{dataset}, layer {i + 1}", fontsize=10)
+        axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -300,41 +301,45 @@ def _pull_so_far(r: dict) -> torch.Tensor:
     return per_epoch.cumsum(0) / init_bound(c.dataset)
 
 
-def training_figure(results: list[dict], chapter: Chapter, dataset: str) -> Figure:
-    """Window mass of live units and layer-1 non-zero share against the pull accumulated so far,
-    for every beta-LASSO run (mean over seeds), with S-FC SGD and the uniform map as references."""
-    fig = Figure(figsize=(10, 3.6))
-    ax_w, ax_n = fig.subplots(1, 2)
-    colors = iter(["tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink"])
-    uniform = None
+def _training_panels(ax_w, ax_n, results: list[dict], chapter: Chapter, dataset: str) -> None:
+    """One dataset's row of the training figure: window mass (left) and layer-1 non-zero share (right)."""
+    uniform, k = None, 0
     for name_setting, epochs, prefix in settings(chapter):
         groups = group(results, dataset, epochs)
         for name, runs in groups.items():
             if not name.startswith(prefix):
                 continue
-            color = next(colors, "k")
-            x = _pull_so_far(runs[0])
+            x, style = _pull_so_far(runs[0]), palette.style(k)
+            k += 1
             window = torch.stack([r["locality"][:, 0] for r in runs]).double()
             nonzero = torch.stack([r["nonzero"][:, 0] / r["layer_sizes"][0] for r in runs]).double()
             text = f"{name.replace('S-FC beta-LASSO ', '')} ({epochs} ep)"
             recorded = ~window.isnan().all(0)  # recorded every `record_every` epochs (nan between)
-            ax_w.plot(x[recorded], window[:, recorded].nanmean(0), color=color, label=text)
-            ax_n.plot(x, 100 * nonzero.mean(0), color=color, label=text)
+            ax_w.plot(x[recorded], window[:, recorded].nanmean(0), **style, label=text)
+            ax_n.plot(x, 100 * nonzero.mean(0), **style, label=text)
             uniform = runs[0]["uniform_window"]
-        if "S-FC SGD" in groups:
-            sgd = values(groups["S-FC SGD"], live_window).mean().item()
-            ax_w.axhline(sgd, color="0.4", ls=":" if epochs == chapter.epochs else "-.", lw=1,
+        if SGD in groups:
+            sgd = values(groups[SGD], live_window).mean().item()
+            ax_w.axhline(sgd, color="0.45", ls=":" if epochs == chapter.epochs else "-.", lw=1.2,
                          label=f"S-FC SGD, final ({epochs} ep)")
     if uniform is not None:
         ax_w.axhline(uniform, color="k", ls="--", lw=1, label="uniform over the image area")
-    ax_w.set(xscale="log", xlabel="L1 pull so far / initial bound", ylabel=f"window mass ({WINDOW}x{WINDOW}), live units",
+    ax_w.set(xscale="log", xlabel="L1 pull so far / initial bound", ylabel=f"window mass ({WINDOW}×{WINDOW})",
              ylim=(0, 1))
     ax_n.set(xscale="log", yscale="log", xlabel="L1 pull so far / initial bound", ylabel="layer-1 weights non-zero, %")
-    ax_w.legend(fontsize=6)
-    ax_n.legend(fontsize=6)
-    every = "every epoch" if chapter.record_every == 1 else f"every {chapter.record_every} epochs and the last"
-    fig.suptitle(f"{dataset}: S-FC's first layer under beta-LASSO, window mass after {every}, non-zero share after "
-                 "every epoch (mean over seeds)", fontsize=9)
+    ax_w.set_title(f"{dataset}: window mass of the live units", fontsize=10)
+    ax_n.set_title(f"{dataset}: layer-1 weights left", fontsize=10)
+    ax_w.legend(fontsize=8)
+
+
+def training_figure(results: list[dict], chapter: Chapter) -> Figure:
+    """Window mass of live units and layer-1 non-zero share against the pull accumulated so far,
+    for every beta-LASSO run (mean over seeds), with S-FC SGD and the uniform map as references:
+    a row per dataset."""
+    fig = Figure(figsize=(9, 3.6 * len(chapter.datasets)))
+    rows = fig.subplots(len(chapter.datasets), 2, squeeze=False)
+    for (ax_w, ax_n), dataset in zip(rows, chapter.datasets):
+        _training_panels(ax_w, ax_n, results, chapter, dataset)
     fig.tight_layout()
     return fig
 
@@ -638,6 +643,74 @@ def findings(results: list[dict], chapter: Chapter) -> str:
                              + f") the mean window mass {'rises with every step of the pull' if rising else 'does not rise monotonically with the pull'}.")
             out.append(sentence)
     return "\n\n".join(out)
+
+
+def _verdict(card: Scorecard, slug: str) -> str:
+    """The verdict of the registered claim `<chapter>.<slug>`, bold."""
+    return "**" + next(g.verdict for g in card if g.claim.id == f"{cl.CHAPTER}.{slug}") + "**"
+
+
+def _locality_words(groups: dict[str, list[dict]], name: str) -> str:
+    """'window mass 0.41 against ...': a run kind's live units against SGD and the two strong nulls."""
+    runs = groups[name]
+    return (f"window mass {values(runs, live_window).nanmean():.2f} against S-FC SGD's "
+            f"{values(groups[SGD], live_window).mean():.2f}, {values(runs, live_support).nanmean():.2f} for the same "
+            f"weights at variance-weighted positions and {pruned_values(runs, groups[SGD]).nanmean():.2f} for S-FC SGD "
+            "pruned to its sparsity")
+
+
+def _percent(x: torch.Tensor) -> str:
+    """'52.3% ± 0.4' style for accuracies in [0, 1]: '52.3 ± 0.4%', or '52.3% (one run)'."""
+    text = mean_ci_text(x)
+    return text.replace(" (one run)", "% (one run)") if text.endswith("(one run)") else text + "%"
+
+
+def _seeds(n: int) -> str:
+    return f"{n} random seed{'' if n == 1 else 's'}"
+
+
+def key_findings(results: list[dict], chapter: Chapter, card: Scorecard) -> str:
+    """Two to four bullets for the top of the chapter, from the runs and the graded claims."""
+    bullets = []
+    if "cifar10" in chapter.datasets:
+        students, pulled = group(results, "cifar10", chapter.epochs), group(results, "cifar10", chapter.pull_epochs)
+        acc = {k: values(v, lambda r: r["test_acc"]) for k, v in students.items()}
+        betas = [b for b in (0.0, 1.0, 50.0) if f"S-FC beta-LASSO beta={b:g}" in acc]
+        if SGD in acc and betas:
+            first = students[f"S-FC beta-LASSO beta={betas[0]:g}"][0]
+            bullets.append(
+                f"**The students' Table II, on CIFAR-10** ({chapter.epochs} epochs, L1 pull {run_pull(first):.2f} × the "
+                f"initial bound, the students' {cl.TABLE2_PULL:.2f}; {_seeds(len(acc[SGD]))}): S-FC SGD ends at "
+                f"{_percent(acc[SGD])} and beta-LASSO minus SGD is "
+                + "; ".join(f"beta = {b:g}: {_beats(acc[f'S-FC beta-LASSO beta={b:g}'], acc[SGD]).points()} (the "
+                            f"students': {100 * (cl.STUDENTS_BETA_ACC[b] - cl.STUDENTS_SGD):+.2f}), "
+                            f"{_verdict(card, f'beats-sgd-beta{b:g}')}" for b in betas) + ".")
+        near = _nearest(pulled, cl.TABLE2_PULL, "S-FC beta-LASSO pull") if chapter.pulls else None
+        local = [f"in the students' setting (beta = 50), {_locality_words(students, 'S-FC beta-LASSO beta=50')}: "
+                 f"{_verdict(card, 'local-filters')}" if "S-FC beta-LASSO beta=50" in students and SGD in students
+                 else "",
+                 f"at pull {pulled[near][0]['config'].pull:g} × the bound ({chapter.pull_epochs} epochs), "
+                 f"{_locality_words(pulled, near)}: {_verdict(card, 'local-filters-at-students-pull')}"
+                 if near and SGD in pulled else ""]
+        if any(local):
+            bullets.append("**Locality of the first layer, on CIFAR-10** (the claim needs the window mass above all "
+                           "three): " + "; ".join(t for t in local if t) + ".")
+        bce = BCE + "S-FC beta-LASSO beta=50"
+        if bce in acc and BCE + SGD in acc:
+            bullets.append(f"**The students' loss** (BCE on one-hot targets, {_seeds(len(acc[BCE + SGD]))}): "
+                           f"S-FC SGD ends at {_percent(acc[BCE + SGD])} against {_percent(acc[SGD])} with "
+                           f"cross-entropy, and beta-LASSO (beta = 50) minus SGD is "
+                           f"{_beats(acc[bce], acc[BCE + SGD][:len(acc[bce])]).points()}: {_verdict(card, 'beats-sgd-bce')}.")
+    if "mnist" in chapter.datasets:
+        students, pulled = group(results, "mnist", chapter.epochs), group(results, "mnist", chapter.pull_epochs)
+        near = _nearest(pulled, cl.TABLE2_PULL, "S-FC beta-LASSO pull") if chapter.pulls else None
+        parts = [f"beta = 50 in the students' setting: {_verdict(card, 'local-filters-mnist')}"
+                 if "S-FC beta-LASSO beta=50" in students else "",
+                 f"the pull setting: {_verdict(card, 'local-filters-at-students-pull-mnist')}" if near else ""]
+        if any(parts):
+            bullets.append(f"**MNIST, beyond the study** ({chapter.beyond_per_class or 'all the'} training images per "
+                           "class), locality against the same nulls: " + "; ".join(t for t in parts if t) + ".")
+    return "\n".join(f"- {b}" for b in bullets)
 
 
 def step_flops(widths: list[int], batch: int) -> int:
