@@ -401,10 +401,14 @@ def hierarchy(a: dict) -> dict[tuple[int, int], Effect]:
 NOT_RUN = Effect(math.nan, math.nan, 0)
 
 
+def _controls_at(a: dict, t_w: int) -> list[tuple[str, int, int]]:
+    """The keys of the arms that continue the CNN from t_w at a reduced learning rate."""
+    return [k for k in a if k[0].startswith("cnn-lr") and k[1] == t_w]
+
+
 def controls(a: dict, t_w: int) -> dict[str, torch.Tensor]:
     """(seeds,) final test accuracy of the CNN continued from t_w at each reduced learning rate that was run."""
-    return {key[0].split(" ", 1)[1]: final(runs) for key, runs in a.items()
-            if key[0].startswith("cnn-lr") and key[1] == t_w}
+    return {key[0].split(" ", 1)[1]: final(a[key]) for key in _controls_at(a, t_w)}
 
 
 def best_control(a: dict, t_w: int) -> tuple[str, torch.Tensor] | None:
@@ -482,14 +486,19 @@ def by_delta(a: dict, chapter: Chapter) -> list[int]:
     return sorted(chapter.t_w, key=lambda t: final(a[("efcn", t, 0)], "delta").mean().item())
 
 
+def lost(runs: list[dict]) -> int:
+    """How many seeds of an arm end with a non-finite training loss (diverged)."""
+    return int((~torch.isfinite(final(runs, "train_loss"))).sum())
+
+
 def loss_text(runs: list[dict]) -> str:
     """The final training loss over seeds ('0.006 ± 0.005'), saying how many seeds diverged when some did."""
     loss = final(runs, "train_loss")
     ok = torch.isfinite(loss)
     if ok.all():
         return mean_ci_text(loss, 1, 3)
-    return f"diverged in {int((~ok).sum())} of {len(loss)} seeds" + (f"; the others {mean_ci_text(loss[ok], 1, 3)}"
-                                                                      if ok.any() else "")
+    return f"diverged in {lost(runs)} of {len(loss)} seeds" + (f"; the others {mean_ci_text(loss[ok], 1, 3)}"
+                                                              if ok.any() else "")
 
 
 def released_losses(a: dict, chapter: Chapter) -> str:
@@ -504,10 +513,6 @@ def _mean_loss(runs: list[dict]) -> float:
 def diverged(a: dict, keys) -> float:
     """How many runs of the arms `keys` (those present) reached a non-finite training loss."""
     return float(sum(not torch.isfinite(r["train_loss"]).all() for k in set(keys) if k in a for r in a[k]))
-
-
-def _controls_at(a: dict, t_w: int) -> list[tuple[str, int, int]]:
-    return [k for k in a if k[0].startswith("cnn-lr") and k[1] == t_w]
 
 
 def regime(a: dict, chapter: Chapter) -> dict[str, float]:
@@ -649,9 +654,8 @@ def separation(a: dict, chapter: Chapter, to: str, t_w: int) -> str:
     name = NAMES[to]
     vs = against_cnn(a, to, t_w)
     plain = vs[f"t_w = {t_w} vs CNN"]
-    lost = int((~torch.isfinite(final(a[(to, t_w, 0)], "train_loss"))).sum())
-    if lost:
-        name = f"{name} ({lost} of {len(a[(to, t_w, 0)])} seeds diverged and count at their final, chance accuracy)"
+    if n := lost(a[(to, t_w, 0)]):
+        name = f"{name} ({n} of {len(a[(to, t_w, 0)])} seeds diverged and count at their final, chance accuracy)"
     if best is None:
         return (f"Released at t_w = {t_w}, the {name} ends {_vs(plain, 'the CNN trained on')}; no learning-rate "
                 "control was run, so a slower step in the CNN's subspace is not ruled out.")
@@ -731,8 +735,8 @@ def key_findings(a: dict, chapter: Chapter) -> str:
                   f"(never below {cl.CONVERGED}: the poster's regime is not reached, and its release-time claims are "
                   "not tested here)")
                + f"; the released eFCNs end at training loss {released_losses(a, chapter)}."]
-    if blowup_text(a):
-        bullets.append(f"**Instability.** {blowup_text(a)}")
+    if blowup := blowup_text(a):
+        bullets.append(f"**Instability.** {blowup}")
     bullets.append(f"**Released late, against the learning-rate control.** {separation(a, chapter, 'efcn', late)}")
     if slow_text(a, chapter):
         bullets.append(f"**Released late at a reduced rate.** {slow_text(a, chapter)}")
