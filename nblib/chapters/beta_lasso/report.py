@@ -693,8 +693,9 @@ def key_findings(results: list[dict], chapter: Chapter, card: Scorecard) -> str:
                  f"{_locality_words(pulled, near)}: {_verdict(card, 'local-filters-at-students-pull')}"
                  if near and SGD in pulled else ""]
         if any(local):
-            bullets.append("**Locality of the first layer, on CIFAR-10** (the claim needs the window mass above all "
-                           "three): " + "; ".join(t for t in local if t) + ".")
+            bullets.append("**Locality of the first layer, on CIFAR-10** (the registered claim: at least "
+                           f"{cl.LOCAL_MIN:.0%} of the way from every baseline to a {WINDOW}×{WINDOW} kernel): "
+                           + "; ".join(t for t in local if t) + ".")
         bce = BCE + "S-FC beta-LASSO beta=50"
         if bce in acc and BCE + SGD in acc:
             bullets.append(f"**The students' loss** (BCE on one-hot targets, {_seeds(len(acc[BCE + SGD]))}): "
