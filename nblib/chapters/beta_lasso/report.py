@@ -22,7 +22,7 @@ from nblib.optim import total_lr
 from nblib.stats import mean_ci_text
 from nblib.train import cosine_schedule
 from . import claims as cl
-from .experiment import IMAGE_SHAPES, Chapter, RunConfig, effective, init_bound, pull
+from .experiment import IMAGE_SHAPES, Chapter, RunConfig, effective, init_bound, pull, split_sizes
 from .nets import make_model, n_params
 from .sparsity import WINDOW, first_layer_locality, prune_per_unit, weight_layers, window_mass
 
@@ -424,7 +424,9 @@ def scale_note(results: list[dict], chapter: Chapter) -> str:
     """Markdown: the scale of this execution against the paper's, from the runs themselves."""
     units = {d: next(r["layer_sizes"][0] // (IMAGE_SHAPES[d][0] * IMAGE_SHAPES[d][1] ** 2) for r in results
                      if r["config"].dataset == d and r["config"].model == "s-fc") for d in chapter.datasets}
-    notes = {d: next(r["note"].split(";")[0] for r in results if r["config"].dataset == d) for d in chapter.datasets}
+    first = {d: next(r for r in results if r["config"].dataset == d) for d in chapter.datasets}
+    notes = {d: f"{r['note'].split(';')[0]}, {split_sizes(r['config'])[0]:,} of them for training"
+             for d, r in first.items()}
     return (f"What would settle the rest: these runs are at alpha = {chapter.alpha} (S-FC's first layer has "
             + ", ".join(f"{u} units on {d}" for d, u in units.items())
             + f"), augmentation {'on' if chapter.augment else 'off'}, {max(chapter.epochs, chapter.pull_epochs)} epochs at most, on: "
