@@ -21,8 +21,9 @@
 # few parameters? The paper's tool is **beta-LASSO**, a subgradient LASSO step followed by a
 # hard threshold:
 #
-# $$\theta \leftarrow \theta - \eta\,\big(\nabla_\theta L + \lambda\,\mathrm{sign}(\theta)\big),
-# \qquad \theta \leftarrow \theta \odot \mathbb 1\{|\theta| \ge \beta\lambda\},$$
+# $$\theta \leftarrow \theta - \eta\,\big(\nabla_\theta L + \lambda\,\mathrm{sign}(\theta)\big),$$
+#
+# $$\theta \leftarrow \theta \odot \mathbb 1\{|\theta| \ge \beta\lambda\},$$
 #
 # with $\beta = 0$ plain LASSO. This chapter grades the students' claims on their dataset
 # (CIFAR-10) at their L1 pull, and the locality claim against baselines that can beat it.
