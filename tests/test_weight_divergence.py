@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from nblib.chapters import weight_divergence as wd
+from nblib.chapters.weight_divergence import experiment
 from nblib.layers import LocallyConnected2d
 from nblib.params import ParameterError, check_params
 
@@ -93,6 +94,22 @@ def test_the_leak_demo_measures_copied_and_unseen_images_inside_one_net():
     share = leaky["copied"] / leaky["val_size"]
     assert leaky["val_acc"][0] == pytest.approx(share * leaky["plain copied"][0] + (1 - share) * leaky["plain unseen"][0])
     assert 1 <= len(leaky["unseen_classes"]) <= 10
+
+
+def test_the_leak_demo_stops_at_the_first_epoch_it_has_memorised_and_not_before(monkeypatch):
+    split = wd.leaky_split
+
+    def small(dataset, seed=0, val_fraction=0.2):  # a slice of the study's split: seconds, not minutes
+        x, y, x_val, y_val = split(dataset, seed, val_fraction)
+        return x[:600], y[:600], x_val[:200], y_val[:200]
+    monkeypatch.setattr(experiment, "leaky_split", small)
+    never = wd.train_leak(wd.LeakDemo("mnist", epochs=3, lr=1e-3, memorised=0.0), progress=False)["leaky"]
+    assert len(never["train_acc"]) == 3  # 0: every epoch
+    reached = [i for i, a in enumerate(never["train_acc"].tolist()) if a >= 0.5]
+    assert reached, "600 MNIST images at lr 1e-3: half right within three epochs"
+    stopped = wd.train_leak(wd.LeakDemo("mnist", epochs=3, lr=1e-3, memorised=0.5), progress=False)["leaky"]
+    assert len(stopped["train_acc"]) == reached[0] + 1  # the same epochs, then it stops
+    assert torch.equal(stopped["train_acc"], never["train_acc"][:reached[0] + 1])
 
 
 def test_the_study_distances_read_whole_blocks_at_interior_positions():

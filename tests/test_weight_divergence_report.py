@@ -241,3 +241,14 @@ def test_the_setting_sentence_names_every_reduction():
                   "Adam lr 0.001", "3 random seeds (the study: one run)", "shifts 2 pixels", "5,000 training",
                   "partial offline copy", "class-balanced"):
         assert words in text, words
+
+
+def test_the_leak_says_how_long_each_shuffle_trained_before_it_memorised():
+    runs = demos(0.3)
+    assert report.leak_epochs(runs) == "2 epochs"
+    runs[1]["leaky"] = {k: (torch.cat([v, v[-1:]]) if isinstance(v, torch.Tensor) and v.ndim == 1 and len(v) == 2
+                            and k != "unseen_classes" else v) for k, v in runs[1]["leaky"].items()}
+    assert report.leak_epochs(runs) == "2 and 3 epochs"
+    assert "After 2 and 3 epochs our net classifies" in report.leak_decomposition(runs, "mnist")
+    assert report.leak_epochs(runs[:1]) == "2 epochs" and report.leak_epochs([{"leaky": {"train_acc": torch.ones(1)}}]) \
+        == "1 epoch"
