@@ -73,17 +73,16 @@ from myst_nb import glue
 from nblib.cache import ResultCache
 from nblib.chapters import weight_divergence as wd
 from nblib.chapters.weight_divergence import report
-from nblib.claims import changes_markdown, registration_markdown
 from nblib.cluster import Runner
 from nblib.machine import cpu_model, describe
-from nblib.params import check_notebook
-from nblib.scorecard import counts_text, markdown_table
-from nblib.widgets import figure_slider
+from nblib.params import check_notebook, parameters_markdown
+from nblib.scorecard import counts_text, scorecard_markdown
+from nblib.widgets import figure_choice
 
 chapter = check_notebook(wd.Chapter, globals())  # unknown names, types, ranges, rings that do not fit
 runner = Runner(device, cluster)  # checks both before any work
 cache = ResultCache(cache_dir or None)
-chapter
+display(Markdown(parameters_markdown(chapter, device=device, cluster=cluster, cache_dir=cache_dir)))
 
 # %% [markdown]
 # ## The nets
@@ -207,11 +206,11 @@ print(report.plateaus(g, chapter))
 # Training loss and accuracy (on up to 2,000 training images, without noise or shifts) and
 # validation loss and accuracy: each seed's CNN up to its switch (grey; epochs counted back from
 # the switch), then the free net (red) and the CNN continued (black, dashed), mean and 95% band
-# over seeds. **The slider chooses the dataset and
+# over seeds. **The menu chooses the dataset and
 # the noise level** (and, beyond the study, the shift).
 
 # %% tags=["hide-input"]
-figure_slider(report.curve_items(g), "setting")
+figure_choice(report.curve_items(g), "setting")
 
 # %% [markdown]
 # Final test accuracy of each branch, and of the free net from a random initialisation. One
@@ -235,10 +234,10 @@ display(Markdown(report.accuracy_table(g)))
 # radius 4): the mean Euclidean distance and the mean cosine distance (1 − cosine similarity)
 # over all such pairs (`nblib.embed.filter_distances`), after every epoch. Both are 0 at the
 # switch. Grey: the free net from a random initialisation (no augmentation), whose positions
-# never shared anything. **The slider chooses the dataset and the noise level.** Log scale.
+# never shared anything. **The menu chooses the dataset and the noise level.** Log scale.
 
 # %% tags=["hide-input"]
-figure_slider(report.distance_items(g), "setting")
+figure_choice(report.distance_items(g), "setting")
 
 # %% [markdown]
 # The study measured its distances differently from ours, and its 0.7 is on its scale: on the
@@ -311,10 +310,7 @@ if any(chapter.shifts):
 # %% tags=["hide-input"]
 card = report.scorecard(g, demos).set_trained(results + demos)
 glue("weight_divergence_counts", Markdown(counts_text(card)), display=False)
-display(Markdown(markdown_table(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
-display(Markdown(registration_markdown(card)))
+display(Markdown(scorecard_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/weight_divergence.md
@@ -325,7 +321,12 @@ display(Markdown(report.findings(g, demos)))
 glue("weight_divergence_key", Markdown(report.key_findings(g, demos)), display=False)
 
 # %% [markdown]
-# ## Provenance
+# ## Provenance, and how to rerun this chapter
+#
+# This page: `papermill notebooks/weight_divergence.ipynb out.ipynb -f book/params/weight_divergence.yaml --cwd notebooks`
+# (the runs are cached, so a second execution only reloads them; add `-p cluster local:2` or
+# `-p cluster tcp://host:port` to spread them over processes or a Dask cluster, with the same
+# results).
 #
 # {glue:text}`setting` Training took {glue:text}`training_minutes` minutes on the machine
 # described below and the device named there; the published chapter's parameters are in

@@ -55,6 +55,11 @@ def fake(run, free_minus_cnn: float = -0.05, after: int = 3, drift: float | None
             "free": free, "cnn_after": branch(0.5, run.seed, after, attacked=attacked), "switch_kernel": kernel}
 
 
+def wd_run(seed: int):
+    from nblib.chapters.weight_divergence import Run
+    return Run("cifar10", 0.5, 0, after_epochs=60, lr=1e-3, train_per_class=100, seed=seed)
+
+
 def demos(inflation: float, dataset: str = "mnist", copied: float = 0.4, plain: float = 0.45,
           unseen: int = 271) -> list[dict]:
     """Leak demonstrations where the copied validation images score `inflation` above the unseen ones,
@@ -252,3 +257,20 @@ def test_the_leak_says_how_long_each_shuffle_trained_before_it_memorised():
     assert "After 2 and 3 epochs our net classifies" in report.leak_decomposition(runs, "mnist")
     assert report.leak_epochs(runs[:1]) == "2 epochs" and report.leak_epochs([{"leaky": {"train_acc": torch.ones(1)}}]) \
         == "1 epoch"
+
+
+def test_the_projection_follows_the_growth_of_the_free_phases_second_half_and_is_silent_on_a_plateau():
+    epochs = torch.arange(1, 61, dtype=torch.float64)
+    assert report.growth_exponent(0.01 * epochs ** 0.5) == pytest.approx(0.5)
+    assert report.growth_exponent(torch.full((60,), 0.02)) == pytest.approx(0.0, abs=1e-9)
+
+    def runs(curve):
+        return [{"free": {"distances": {f"{report.LAYER} cosine r1": curve * (1 + 0.01 * seed)},
+                          "val_loss": torch.zeros(60)},
+                 "sizes": {"train": 1000}, "run": wd_run(seed)} for seed in range(3)]
+    text = report.projection(runs(0.07 * (epochs / 60) ** 0.5))  # 0.07 at 60 epochs, growing as the square root
+    needed = 60 * (0.7 / (0.07 * 1.01)) ** 2  # 0.7 / 0.0707 squared: about 98 times the run
+    assert f"about {needed:,.0f} epochs" in text and "8 steps" not in text and "to the power 0.50 ± 0.00" in text
+    assert f"({needed * 8:,.0f} steps of 128 images" in text  # 1,000 images in batches of 128: 8 steps per epoch
+    assert "187,500 steps" in text and "A projection, not a measurement" in text
+    assert report.projection(runs(torch.full((60,), 0.02))) == ""  # a plateau: nothing to project

@@ -352,6 +352,36 @@ def growth(curve: torch.Tensor) -> float:
     return (curve[-1].item() - before) / curve[-1].item() if curve[-1].item() > 0 else math.nan
 
 
+def growth_exponent(curve: torch.Tensor) -> float:
+    """The slope of log distance against log epoch over the second half of a free phase (least squares): a
+    distance growing like epochs ** a has exponent a (0 on a plateau, 1 growing linearly)."""
+    n = len(curve)
+    t = torch.arange(1, n + 1, dtype=torch.float64)[n // 2:].log()
+    d = curve.double()[n // 2:].clamp_min(1e-12).log()
+    return (((t - t.mean()) * (d - d.mean())).sum() / ((t - t.mean()) ** 2).sum()).item()
+
+
+STUDY_STEPS_PER_EPOCH = math.ceil(0.8 * 60_000 / 128)  # the study's leaky split: 80% of CIFAR-10's 60,000, batch 128
+
+
+def projection(runs: list[dict], target: float = cl.STUDY_COSINE) -> str:
+    """A projection, not a measurement: the epochs and steps after which the free nets' ring-1 cosine distance
+    would reach `target` if it kept growing as in the second half of their free phase, against the study's
+    steps ('' when the distance is not growing)."""
+    ends, exps = _end_distance(runs), torch.tensor([growth_exponent(c) for c in curves(runs)])
+    if exps.mean() <= 0.05 or ends.mean() >= target:
+        return ""
+    epochs = _free_epochs(runs)
+    needed = epochs * (target / ends.mean().item()) ** (1 / exps.mean().item())
+    per_epoch = math.ceil(runs[0]["sizes"]["train"] / runs[0]["run"].optimizer_settings()[1])
+    return (f"If it kept growing as over the second half of its {epochs} epochs (as epochs to the power "
+            f"{mean_ci_text(exps, 1, 2)}, 95% interval over seeds), it would reach the study's {target:g} after about "
+            f"{needed:,.0f} epochs of this setting ({needed * per_epoch:,.0f} steps of {runs[0]['run'].optimizer_settings()[1]} "
+            f"images, {needed / epochs:,.0f} times this run's); the study's {cl.STUDY_FREE_EPOCHS['exp2']} epochs on its "
+            f"split were about {cl.STUDY_FREE_EPOCHS['exp2'] * STUDY_STEPS_PER_EPOCH:,} steps. A projection, not a "
+            "measurement: the claim stays 'not tested here' until a run reaches a plateau.")
+
+
 def largest_drop(curve: torch.Tensor) -> float:
     """The largest fall of a distance from one epoch to the next, as a share of its value before the fall
     (negative when it rose every epoch; -1 after a single epoch: it rose from 0 by all of its value)."""
@@ -663,7 +693,9 @@ def findings(g: dict, demos: list[dict]) -> str:
                            f"ring-1 cosine distance of {mean_ci_text(_end_distance(runs), 1000, 2)} ×1e-3 (0 at the "
                            f"switch; the study's 0.7), {level}{yard}. The free net is "
                            f"{side(acc, 'more accurate than', 'less accurate than', 'as accurate, within noise, as')} "
-                           f"the CNN continued ({acc.points()}).")
+                           f"the CNN continued ({acc.points()})."
+                           + (f" {projection(runs)}" if sigma == 0.5 and grew >= cl.PLATEAU_GROWTH and projection(runs)
+                              else ""))
         noisy = plain.get((name, 0.5), [])
         if len(noisy) > 1:
             freed, continued = (paired(final(noisy, b), final(noisy, "cnn")) for b in ("free", "cnn_after"))
@@ -710,7 +742,8 @@ def key_findings(g: dict, demos: list[dict]) -> str:
         bullets.append(f"**How far freed filters drift** (the study: a cosine distance of about {cl.STUDY_COSINE:g}). "
                        f"At noise sigma 0.5, "
                        f"{_free_epochs(noisy)} epochs after the switch, neighbouring first-layer filters sit at a "
-                       f"cosine distance of {mean_ci_text(end, 1000, 2)} ×1e-3, {level}{yard}.")
+                       f"cosine distance of {mean_ci_text(end, 1000, 2)} ×1e-3, {level}{yard}."
+                       + (f" {projection(noisy)}" if grew >= cl.PLATEAU_GROWTH and projection(noisy) else ""))
     effects = [(sigma, effect(free_minus_cnn(_plain(g, "cifar10", sigma)))) for sigma in cl.SIGMAS
                if len(_plain(g, "cifar10", sigma)) > 1]
     if effects:
