@@ -24,12 +24,7 @@
 # apart, does Gaussian noise in the training images make them drift more, and is the freed net
 # more accurate or more robust than the CNN trained on for as long? The study reported 95.8% /
 # 94.0% on CIFAR-10 for a net that Ott et al. measured at 56-67%: its data split leaked most
-# validation images into training. This chapter trains the CNN on the study's split until it
-# knows its training images and splits the study's number into what the copied images and the
-# unseen ones contribute. It then redoes the study on a clean split, over several seeds with 95%
-# intervals, with the free net trained long enough after the switch for its divergence to show
-# where it ends, and measures "large" against yardsticks: how far training moves the CNN's own
-# kernel, and how far apart the filters of two CNNs trained apart are.
+# validation images into training.
 #
 # `````{admonition} What we found
 # :class: tip
@@ -41,6 +36,14 @@
 #
 # *Scale:* {glue:text}`weight_divergence_scale`
 # `````
+
+# %% [markdown]
+# This chapter trains the CNN on the study's split until it knows its training images and
+# splits the study's number into what the copied images and the unseen ones contribute. It then
+# redoes the study on a clean split, over several seeds with 95% intervals, with the free net
+# trained long enough after the switch for its divergence to show where it ends, and measures
+# "large" against yardsticks: how far training moves the CNN's own kernel, and how far apart the
+# filters of two CNNs trained apart are.
 
 # %% tags=["parameters"]
 datasets: list = ["cifar10"]  # "cifar10" (the study's; the partial offline copy here) and/or "mnist"

@@ -57,16 +57,31 @@ def visible_image_hash(box):
     return hashlib.sha256(shown[0].screenshot()).hexdigest()
 
 
+def watched_page(browser, server, chapter):
+    """A chapter's page at 1280x900, with lists that collect its requests, failed requests and console errors."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    seen = {"requests": [], "failed": [], "errors": []}
+    page.on("request", lambda r: seen["requests"].append(r.url))
+    page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+    page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+    return page, seen
+
+
+def assert_offline_and_quiet(server, seen):
+    """No request left this host, none failed (but the favicon), no error reached the console."""
+    own = urlparse(server).netloc
+    foreign = [u for u in seen["requests"] if urlparse(u).scheme in ("http", "https") and urlparse(u).netloc != own]
+    assert foreign == [], f"requests to other hosts: {foreign}"
+    assert [u for u in seen["failed"] if not u.endswith("favicon.ico")] == []
+    assert seen["errors"] == [], f"errors in the page's console: {seen['errors']}"
+
+
 @needs_browser
 @pytest.mark.parametrize("chapter, sliders", SLIDERS.items())
 def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sliders):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requests, failed, errors = [], [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+    page, seen = watched_page(browser, server, chapter)
     page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
     boxes = page.locator(".widget-vbox:has(.widget-slider)")
     assert boxes.count() >= sliders, f"{chapter} has {sliders} figure slider(s)"
@@ -76,31 +91,22 @@ def test_chapter_sliders_change_the_figure_offline(server, browser, chapter, sli
         handle = box.locator(".noUi-handle")
         steps = int(float(handle.get_attribute("aria-valuemax"))) + 1
         assert steps >= 2
-        seen = [visible_image_hash(box)]
+        shown = [visible_image_hash(box)]
         for _ in range(steps - 1):
             handle.focus()
             page.keyboard.press("ArrowRight")
             page.wait_for_timeout(150)
-            seen.append(visible_image_hash(box))
-        assert len(set(seen)) == steps, f"slider {b}: every position shows its own figure"
+            shown.append(visible_image_hash(box))
+        assert len(set(shown)) == steps, f"slider {b}: every position shows its own figure"
     page.keyboard.press("Home")
-    own = urlparse(server).netloc
-    foreign = [u for u in requests if urlparse(u).scheme in ("http", "https") and urlparse(u).netloc != own]
-    assert foreign == [], f"requests to other hosts: {foreign}"
-    assert [u for u in failed if not u.endswith("favicon.ico")] == []
-    assert errors == [], f"errors in the page's console: {errors}"
+    assert_offline_and_quiet(server, seen)
     page.close()
 
 
 @needs_browser
 @pytest.mark.parametrize("chapter, menus", MENUS.items())
 def test_chapter_menus_change_the_figure_offline(server, browser, chapter, menus):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    requests, errors = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+    page, seen = watched_page(browser, server, chapter)
     page.wait_for_selector(".widget-dropdown select", timeout=30_000)
     boxes = page.locator(".widget-vbox:has(.widget-dropdown)")
     assert boxes.count() == menus, f"{chapter} has {menus} figure menu(s)"
@@ -110,16 +116,13 @@ def test_chapter_menus_change_the_figure_offline(server, browser, chapter, menus
         select = box.locator("select")
         options = select.locator("option").count()
         assert options >= 2
-        seen = []
+        shown = []
         for i in range(options):
             select.select_option(index=i)
             page.wait_for_timeout(150)
-            seen.append(visible_image_hash(box))
-        assert len(set(seen)) == options, f"menu {b}: every choice shows its own figure"
-    own = urlparse(server).netloc
-    foreign = [u for u in requests if urlparse(u).scheme in ("http", "https") and urlparse(u).netloc != own]
-    assert foreign == [], f"requests to other hosts: {foreign}"
-    assert errors == [], f"errors in the page's console: {errors}"
+            shown.append(visible_image_hash(box))
+        assert len(set(shown)) == options, f"menu {b}: every choice shows its own figure"
+    assert_offline_and_quiet(server, seen)
     page.close()
 
 
