@@ -161,7 +161,8 @@ if demos:
 # The leak, epoch by epoch: accuracy of the CNN trained on the study's split on its training images (green,
 # triangles), on the "validation" images that have a copy in training (vermillion, squares), on those that have none
 # (blue, circles), and on all of them, the number the study reported (black, diamonds); the study's 95.8% is the
-# purple dotted line. Mean and 95% band over shuffles.
+# purple dotted line (CIFAR-10 only: the study never ran MNIST). One line per shuffle (the second one paler); each net stopped once it had memorised its
+# training images.
 # ```
 
 # %% [markdown]
