@@ -126,6 +126,19 @@ def test_chapter_menus_change_the_figure_offline(server, browser, chapter, menus
     page.close()
 
 
+@needs_browser
+@pytest.mark.parametrize("chapter", MENUS)
+def test_menus_fit_a_phone(server, browser, chapter):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(f"{server}/book/{chapter}.html", wait_until="networkidle")
+    page.wait_for_selector(".widget-dropdown select", timeout=30_000)
+    past = page.evaluate("""() => [...document.querySelectorAll('.widget-dropdown select')].map(e => {
+        const column = e.closest('.cell_output') || document.querySelector('article');
+        return e.getBoundingClientRect().right - column.getBoundingClientRect().right; })""")
+    assert past and all(px <= 1 for px in past), f"menus running past their column by {past} px"
+    page.close()
+
+
 @needs_html
 @pytest.mark.parametrize("page_name", ["index.html", "book/intro.html", "book/studies.html",
                                        "book/binary_tree.html", "book/beta_lasso.html",
