@@ -93,12 +93,17 @@ def _last(runs: list[dict], name: str) -> torch.Tensor:
     return torch.stack([d["leaky"][name][-1] for d in runs]).double()
 
 
-def leak_epochs(runs: list[dict]) -> str:
-    """'12 epochs', or '9 and 14 epochs': how long each shuffle's net trained on the leaky split (it stops
-    once it has memorised its training images, or at the cap)."""
+def _leak_epoch_counts(runs: list[dict]) -> tuple[str, bool]:
+    """('12', False) or ('9 and 14', True): the distinct numbers of epochs the shuffles' nets trained on the
+    leaky split (each stops once it has memorised its training images, or at the cap), and whether to say 'epochs'."""
     n = sorted({len(d["leaky"]["train_acc"]) for d in runs})
-    text = str(n[0]) if len(n) == 1 else ", ".join(map(str, n[:-1])) + f" and {n[-1]}"
-    return f"{text} epoch{'s' * (n != [1])}"
+    return (str(n[0]) if len(n) == 1 else ", ".join(map(str, n[:-1])) + f" and {n[-1]}"), n != [1]
+
+
+def leak_epochs(runs: list[dict]) -> str:
+    """'12 epochs', or '9 and 14 epochs': how long each shuffle's net trained on the leaky split."""
+    text, plural = _leak_epoch_counts(runs)
+    return f"{text} epoch{'s' * plural}"
 
 
 def leak_table(demos: list[dict]) -> str:
@@ -113,7 +118,7 @@ def leak_table(demos: list[dict]) -> str:
         shared = torch.tensor([d["stats"]["val_in_train"] for d in runs]).double()
         cells = " | ".join(mean_ci_text(_last(runs, k)) for k in ("train_acc", "plain copied", "plain unseen", "val_acc"))
         lines.append(f"| {name} | {runs[0]['stats']['images']:,} | {mean_ci_text(distinct, 1, 0)} | "
-                     f"{mean_ci_text(shared)}% | {leak_epochs(runs).removesuffix(' epochs').removesuffix(' epoch')} | {cells} |")
+                     f"{mean_ci_text(shared)}% | {_leak_epoch_counts(runs)[0]} | {cells} |")
     return "\n".join(lines)
 
 
@@ -702,7 +707,7 @@ def findings(g: dict, demos: list[dict]) -> str:
                            f"switch; the study's 0.7), {level}{yard}. The free net is "
                            f"{side(acc, 'more accurate than', 'less accurate than', 'as accurate, within noise, as')} "
                            f"the CNN continued ({acc.points()})."
-                           + (f" {projection(runs)}" if sigma == 0.5 and grew >= cl.PLATEAU_GROWTH and projection(runs)
+                           + (f" {ahead}" if sigma == 0.5 and grew >= cl.PLATEAU_GROWTH and (ahead := projection(runs))
                               else ""))
         noisy = plain.get((name, 0.5), [])
         if len(noisy) > 1:
@@ -751,7 +756,7 @@ def key_findings(g: dict, demos: list[dict]) -> str:
                        f"At noise sigma 0.5, "
                        f"{_free_epochs(noisy)} epochs after the switch, neighbouring first-layer filters sit at a "
                        f"cosine distance of {mean_ci_text(end, 1000, 2)} ×1e-3, {level}{yard}."
-                       + (f" {projection(noisy)}" if grew >= cl.PLATEAU_GROWTH and projection(noisy) else ""))
+                       + (f" {ahead}" if grew >= cl.PLATEAU_GROWTH and (ahead := projection(noisy)) else ""))
     effects = [(sigma, effect(free_minus_cnn(_plain(g, "cifar10", sigma)))) for sigma in cl.SIGMAS
                if len(_plain(g, "cifar10", sigma)) > 1]
     if effects:
