@@ -109,19 +109,20 @@ def test_epoch_schedule_is_the_seeds():
 
 
 def test_sweep_resumes_from_cache(tmp_path, monkeypatch):
-    sweep = bt.TreeSweep(n_train=(32, 64), eps=(0.0,), constant_noise_eps=0.0, trials=1, epoch_scale=0.005)
+    sweep = bt.TreeSweep(n_train=(32, 64), eps=(0.0,), constant_noise_eps=0.0, trials=1, epoch_scale=0.005,
+                         equal_steps_n=(), more_n=())
     calls = []
     real = bt.train
     def counting(cell, device, progress=True):
         calls.append(cell.n_train)
-        if cell.n_train == 64 and calls.count(64) == 1:
-            raise KeyboardInterrupt  # interrupted in the second cell
+        if cell.n_train == 32 and calls.count(32) == 1:
+            raise KeyboardInterrupt  # interrupted in the second cell (the longest runs first: 64 before 32)
         return real(cell, device, progress=False)
     runner = Runner("cpu")
     with pytest.raises(KeyboardInterrupt):
         runner.map(counting, bt.cells(sweep), ResultCache(tmp_path))
     cells = runner.map(counting, bt.cells(sweep), ResultCache(tmp_path))
-    assert calls == [32, 64, 64] and [c["n_train"] for c in cells] == [32, 64]
+    assert calls == [64, 32, 32] and [c["n_train"] for c in cells] == [64, 32]
 
 
 @pytest.mark.parametrize("values, word", [

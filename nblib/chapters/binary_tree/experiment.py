@@ -31,6 +31,10 @@ DEPTH = 6
 N_INPUTS = 2 ** DEPTH  # 64
 SEED_EPOCHS = {64: 800, 128: 700, 256: 600, 512: 500, 1024: 400, 2048: 300, 4096: 200}
 NOISE_KINDS = ("independent", "constant")  # constant: the seed code's single draw added to every label
+# the sweep's three kinds of run: the study's grid; the same sizes trained for one fixed number of
+# Adam steps (so that examples and steps separate); sizes beyond the study's at eps = 0
+KINDS = ("study", "equal_steps", "more_data")
+CLEAN = [("independent", 0.0)]  # the noise variant of the control runs
 
 
 def hash_int(*keys) -> int:
@@ -150,6 +154,9 @@ class TreeSweep:
     eps: tuple[float, ...] = param((0.0, 0.1, 0.3), ge=0.0, nonempty=True)
     constant_noise_eps: float = param(0.3, ge=0.0)  # also run the seed's constant-offset noise here (0: off)
     archs: tuple[str, ...] = param(ARCHS, choices=ARCHS, nonempty=True)
+    equal_steps_n: tuple[int, ...] = param((64, 128, 256), ge=2, le=65536)  # also trained for `equal_steps` steps at eps = 0
+    equal_steps: int = param(25600, ge=1)  # Adam steps of the equal-steps runs (the schedule's count at n_train = 4096)
+    more_n: tuple[int, ...] = param((8192, 16384), ge=2, le=65536)  # sizes beyond the study's, eps = 0, the schedule's 200 epochs
     trials: int = param(5, ge=1, le=100)
     epoch_scale: float = param(1.0, gt=0.0, le=10.0)
     batch_size: int = param(32, ge=1)
@@ -159,12 +166,13 @@ class TreeSweep:
     seed: int = param(0, ge=0, le=2**31 - 1)
 
     def validate(self) -> None:
-        for n in self.n_train:
-            if n < self.batch_size:
-                raise ParameterError(
-                    f"parameter 'n_train': got {n}; must be >= batch_size ({self.batch_size})")
+        for name in ("n_train", "equal_steps_n", "more_n"):
+            for n in getattr(self, name):
+                if n < self.batch_size:
+                    raise ParameterError(
+                        f"parameter {name!r}: got {n}; must be >= batch_size ({self.batch_size})")
         models = len(self.noise_variants()) * self.trials  # trained together in one cell
-        floats = models * (max(self.n_train) * N_INPUTS * 2 + self.n_test * (N_INPUTS * 2 + len(self.archs) * 2 * N_INPUTS))
+        floats = models * (self.pool_size() * N_INPUTS * 2 + self.n_test * (N_INPUTS * 2 + len(self.archs) * 2 * N_INPUTS))
         check_memory(("n_test", "trials"), 2 * 4 * floats,
                      f"a cell's data and test-set evaluation ({models} models: {len(self.noise_variants())} noise "
                      f"variants x {self.trials} trials, {self.n_test:,} test and up to {max(self.n_train):,} training "
@@ -175,6 +183,10 @@ class TreeSweep:
                 f"compared with independent noise of the same size, so it must be one of eps {list(self.eps)} "
                 f"(or 0 to skip it)")
 
+    def pool_size(self) -> int:
+        """Inputs drawn per trial: the largest training set of any run (smaller ones are its first n)."""
+        return max(self.n_train + self.equal_steps_n + self.more_n)
+
     def noise_variants(self) -> list[tuple[str, float]]:
         """(kind, eps) pairs trained per trial: every eps with independent noise, plus the seed's bug."""
         variants = [("independent", e) for e in self.eps]
@@ -183,14 +195,15 @@ class TreeSweep:
         return variants
 
 
-def make_data(sweep: TreeSweep, n_train: int):
+def make_data(sweep: TreeSweep, n_train: int, variants: list[tuple[str, float]] | None = None):
     """Per trial and noise variant: x (V*T, n, 64), y (V*T, n), clean test set, theta (T, 6, 2).
 
     A trial's inputs are nested across n_train (the first n of one pool) and shared across
-    eps, and its theta is the same for every n_train: common random numbers, so differences
-    between cells are not differences in theta.
+    eps and kinds of run, and its theta is the same for every n_train: common random numbers,
+    so differences between cells are not differences in theta. `variants` defaults to the
+    sweep's noise variants.
     """
-    t_count, n_pool = sweep.trials, max(sweep.n_train)
+    t_count, n_pool = sweep.trials, sweep.pool_size()
     theta = sample_theta(t_count, sweep.seed)
     x = torch.stack([torch.randn(n_pool, N_INPUTS, generator=rng(sweep.seed, "x", t))
                      for t in range(t_count)])[:, :n_train]  # (T, n, 64)
@@ -198,7 +211,7 @@ def make_data(sweep: TreeSweep, n_train: int):
                           for t in range(t_count)])
     clean = tree_function(x, theta)  # (T, n)
     ys = []
-    for kind, eps in sweep.noise_variants():
+    for kind, eps in variants or sweep.noise_variants():
         noise = torch.stack([torch.randn(n_pool, generator=rng(sweep.seed, "noise", t, eps))[:n_train]
                              for t in range(t_count)])
         if kind == "constant":  # the seed: ONE draw added to every label of the training set
@@ -216,18 +229,48 @@ def make_data(sweep: TreeSweep, n_train: int):
 
 @dataclass(frozen=True)
 class Cell:
-    """One run of the sweep: every net, noise variant and trial at one n_train, trained together."""
+    """One run of the sweep: every net, noise variant and trial at one n_train, trained together.
+
+    kind "study": the study's grid (every noise variant, the study's epochs); "equal_steps": eps = 0
+    trained for `sweep.equal_steps` Adam steps whatever n_train; "more_data": eps = 0 at a size
+    beyond the study's, with the schedule's last epoch count (200).
+    """
     sweep: TreeSweep
     n_train: int
+    kind: str = "study"
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
 
     def reads(self) -> tuple[str, ...]:
         """No dataset: the inputs are drawn from the seed."""
         return ()
 
+    def variants(self) -> list[tuple[str, float]]:
+        return self.sweep.noise_variants() if self.kind == "study" else CLEAN
+
+    def epochs(self) -> int:
+        s = self.sweep
+        if self.kind == "equal_steps":
+            return max(1, round(s.equal_steps / math.ceil(self.n_train / s.batch_size)))
+        return epochs_for(self.n_train, s.epoch_scale)
+
+    def steps(self) -> int:
+        return self.epochs() * math.ceil(self.n_train / self.sweep.batch_size)
+
 
 def cells(sweep: TreeSweep) -> list[Cell]:
-    """The sweep's independent runs, one per n_train."""
-    return [Cell(sweep, n) for n in sweep.n_train]
+    """The sweep's independent runs: the study's grid, the equal-steps control, the larger sizes;
+    the longest first (a cluster then finishes the sweep sooner)."""
+    runs = ([Cell(sweep, n) for n in sweep.n_train] + [Cell(sweep, n, "equal_steps") for n in sweep.equal_steps_n]
+            + [Cell(sweep, n, "more_data") for n in sweep.more_n])
+    return sorted(runs, key=lambda c: -c.steps() * (1 + len(c.variants())))
+
+
+def by_kind(results: list[dict], kind: str) -> dict[int, dict]:
+    """The results of one kind of run, by n_train."""
+    return {r["n_train"]: r for r in results if r.get("kind", "study") == kind}
 
 
 def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool = True) -> dict:
@@ -236,25 +279,30 @@ def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool
     Data, initial weights and batch orders are drawn on the CPU (the same numbers on any
     device), then moved to `device` once.
     """
-    sweep, n_train = cell.sweep, cell.n_train
-    data = {k: v.to(device) for k, v in make_data(sweep, n_train).items()}
+    sweep, n_train, variants = cell.sweep, cell.n_train, cell.variants()
+    data = {k: v.to(device) for k, v in make_data(sweep, n_train, variants).items()}
     n_models = data["x"].shape[0]
-    model = TreeNetStack(sweep.archs, n_models, rng(sweep.seed, "init", n_train)).to(device)
-    epochs = epochs_for(n_train, sweep.epoch_scale)
+    init_keys = ("init", n_train) if cell.kind == "study" else ("init", n_train, cell.kind)
+    model = TreeNetStack(sweep.archs, n_models, rng(sweep.seed, *init_keys)).to(device)
+    epochs = cell.epochs()
     optimizer = torch.optim.Adam(model.parameters(), lr=sweep.lr, fused=True)
     start = time.perf_counter()
     history = train_stacked(model, data["x"], data["y"], epochs=epochs, batch_size=sweep.batch_size,
                             optimizer=optimizer, schedule=step_schedule(epochs, 0.5, sweep.lr_drop),
                             seed=hash_int(sweep.seed, "order", n_train),
-                            progress=f"n_train={n_train}" if progress else False)
+                            progress=f"{cell.kind} n_train={n_train}" if progress else False)
     seconds = time.perf_counter() - start
-    v_count, t_count = len(sweep.noise_variants()), sweep.trials
+    v_count, t_count = len(variants), sweep.trials
     with torch.no_grad():
         test_mse = (model(data["x_test"]) - data["y_test"]).pow(2).mean(-1)  # (A, V*T)
+        train_mse = (model(data["x"]) - data["y"]).pow(2).mean(-1)  # the trained labels, noise included
     return {
-        "n_train": n_train, "epochs": epochs, "seconds": seconds,
+        "n_train": n_train, "kind": cell.kind, "epochs": epochs, "steps": cell.steps(), "seconds": seconds,
+        "variants": variants,
         "test_mse": test_mse.unflatten(1, (v_count, t_count)).cpu(),                       # (A, V, T)
-        "train_loss": history.stacked()[-1].unflatten(1, (v_count, t_count)).cpu(),        # (A, V, T)
+        "train_mse": train_mse.unflatten(1, (v_count, t_count)).cpu(),                     # (A, V, T)
+        "train_loss": history.stacked()[-1].unflatten(1, (v_count, t_count)).cpu(),        # (A, V, T), last epoch
+        "train_curve": history.stacked().unflatten(2, (v_count, t_count)).cpu(),           # (epochs, A, V, T)
         "first_layer": {a: net.layers[0].weight.detach().unflatten(0, (v_count, t_count)).cpu()
                         for a, net in zip(sweep.archs, model.nets)},
         "theta": data["theta"].cpu(),
