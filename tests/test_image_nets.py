@@ -24,7 +24,7 @@ def test_every_net_keeps_the_convnets_latents(arch, dataset):
 
 
 def test_latents_are_lenets():
-    assert im.latent_shapes("mnist") == [(6, 12, 12), (16, 4, 4)]   # 864 and 256, as the seed says
+    assert im.latent_shapes("mnist") == [(6, 12, 12), (16, 4, 4)]   # 864 and 256, as the study says
     assert im.latent_shapes("cifar10") == [(6, 14, 14), (16, 5, 5)]  # 400 into the dense layers
 
 
@@ -35,11 +35,51 @@ def dense_head(latent: int) -> int:
 def test_parameter_counts_follow_from_the_definitions():
     head = dense_head(256)
     assert im.n_params("ConvNet", "mnist") == (6 * 25 + 6) + (16 * 6 * 25 + 16) + head
-    local = 24 * 24 * (6 * 25 + 6) + 8 * 8 * (16 * 6 * 25 + 16)  # a filter and a bias per position
-    assert im.n_params("LocalNet", "mnist") == local + head
+    # the study's LocalNet: 6x6 windows at stride 2, 12x12 then 4x4 positions, a filter and a bias per position
+    local = 12 * 12 * (6 * 36 + 6) + 4 * 4 * (16 * 6 * 36 + 16)
+    assert im.n_params("LocalNet", "mnist") == local + head == 129_374  # "about 129k" (STUDIES.md)
+    assert im.n_params("LocalNet", "cifar10") == 14 * 14 * (6 * 3 * 36 + 6) + 5 * 5 * (16 * 6 * 36 + 16) + dense_head(400)
     assert im.n_params("WeightNet", "mnist") == (6 * 28 * 28 + 6) + (16 * 6 * 12 * 12 + 16) + head
     assert im.n_params("FCNet", "mnist") == (784 * 864 + 864) + (864 * 256 + 256) + head
     assert im.n_params("WeightNet", "cifar10") == (6 * 3 * 32 * 32 + 6) + (16 * 6 * 14 * 14 + 16) + dense_head(400)
+    # the study's WeightNet: kernel 28 padded by 6 (13x13), kernel 13 padded by 2 (5x5), 400 into the head
+    assert im.n_params(im.BUG_ARCH, "mnist") == (6 * 28 * 28 + 6) + (16 * 6 * 13 * 13 + 16) + dense_head(400) == 80_084
+
+
+def test_the_studys_weightnet_has_its_latent_mismatch():
+    net = im.image_net(im.BUG_ARCH, "mnist")
+    assert stage_outputs(net, torch.zeros(2, 1, 28, 28)) == [(6, 13, 13), (16, 5, 5)]
+    with pytest.raises(ValueError, match="MNIST"):
+        im.image_net(im.BUG_ARCH, "cifar10")
+
+
+def test_the_studys_localnet_is_6x6_windows_at_stride_2_without_pooling():
+    net = im.image_net("LocalNet", "mnist")
+    layers = [m for m in net.modules() if isinstance(m, LocallyConnected2d)]
+    assert [(l.kernel_size, l.stride, l.out_size) for l in layers] == [((6, 6), (2, 2), (12, 12)), ((6, 6), (2, 2), (4, 4))]
+    assert not any(isinstance(m, nn.MaxPool2d) for m in net.modules())
+    assert not any(isinstance(m, nn.MaxPool2d) for m in im.image_net("WeightNet", "mnist").modules())
+
+
+def test_min_steps_halves_the_batch_scale_until_a_run_makes_that_many_steps():
+    cell = im.Cell("mnist", "ConvNet", 10, batch_scale=16, min_steps=1000)
+    assert cell.scale() == 4 and cell.schedule() == (40, 4, 0.004)  # 40 epochs x 25 batches = 1,000 steps
+    assert im.Cell("mnist", "ConvNet", 1000, batch_scale=16, min_steps=1000).schedule() == (10, 64, 0.016)
+    assert im.Cell("mnist", "ConvNet", 10, batch_scale=16, min_steps=0).schedule() == (40, 16, 0.016)
+    assert im.Cell("mnist", "ConvNet", 10, batch_scale=16, min_steps=10 ** 6).scale() == 1  # never below the study's
+
+
+def test_chapter_runs_the_studys_trials_the_check_and_the_bug():
+    chapter = im.Chapter(mnist_n_train=(10, 100, 1000), cifar10_n_train=(10, 700), batch_check_n_train=(10,))
+    grid = {(c.dataset, c.arch, c.n_train): c for c in chapter.grid()}
+    assert grid[("mnist", "ConvNet", 10)].seeds == 11 and grid[("mnist", "ConvNet", 100)].seeds == 8
+    assert grid[("mnist", "ConvNet", 1000)].seeds == 5 and grid[("cifar10", "ConvNet", 700)].seeds == 5  # as 1,000
+    check = chapter.batch_check()
+    assert len(check) == 8 and all(c.batch_scale == 1 and c.schedule()[1:] == (1, 0.001) and c.seeds == 3 for c in check)
+    assert [(c.arch, c.n_train) for c in chapter.bug_cells()] == [(im.BUG_ARCH, 1000)]
+    assert sorted(map(repr, chapter.cells())) == sorted(map(repr, chapter.grid() + check + chapter.bug_cells()))
+    # a check size the grid lacks is skipped (there is nothing to compare it with)
+    assert im.Chapter(mnist_n_train=(10, 100), cifar10_n_train=(10, 100), batch_check_n_train=(30,)).batch_check() == []
 
 
 @pytest.mark.parametrize("c_in, c_out, side, out", [(1, 6, 28, 24), (6, 16, 12, 8), (3, 6, 32, 28), (6, 16, 14, 10), (2, 3, 5, 4)])
@@ -150,7 +190,7 @@ def test_the_seed_protocol_and_our_scaling():
 def test_chapter_budgets_include_zero_and_the_seeds():
     chapter = check_params(im.Chapter, eps_scale=[1.0, 2.0])
     assert chapter.eps("mnist") == (0.0, 0.1, 0.2) and chapter.eps("cifar10") == (0.0, 0.01, 0.02)
-    cells = check_params(im.Chapter, datasets=["mnist"], mnist_n_train=[10, 30], archs=["ConvNet", "FCNet"]).cells()
+    cells = check_params(im.Chapter, datasets=["mnist"], mnist_n_train=[10, 30], archs=["ConvNet", "FCNet"]).grid()
     assert [(c.n_train, c.arch) for c in cells] == [(10, "ConvNet"), (10, "FCNet"), (30, "ConvNet"), (30, "FCNet")]
     assert all(c.pgd_eps == 0.1 and c.reads() == ("mnist",) for c in cells)
 

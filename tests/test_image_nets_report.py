@@ -8,16 +8,17 @@ from nblib.chapters.image_nets import claims as cl
 from nblib.chapters.image_nets import report
 
 
-def fake(dataset, arch, n, clean, keep, seeds=3, jitter=0.002):
-    """A cell's result: clean accuracy `clean` per seed (+ jitter), FGSM keeping a share `keep` of it
-    at the seed's budget and keep**2 at twice that budget."""
+def fake(dataset, arch, n, clean, keep, seeds=None, jitter=0.002):
+    """A cell's result: clean accuracy `clean` per run (+ jitter), FGSM keeping a share `keep` of it
+    at the study's budget and keep**2 at twice that budget; the study's run count unless `seeds`."""
+    seeds = seeds or im.Chapter(seeds=0).seeds_at(n)
     e = im.SEED_EPS[dataset]
     noise = jitter * torch.arange(seeds, dtype=torch.float64)
     c = torch.full((seeds,), clean, dtype=torch.float64) + noise
     fgsm = torch.stack([c, c * keep, c * keep ** 2])
     side = im.experiment.INPUT[dataset]
     return {"cell": im.Cell(dataset, arch, n, seeds, eps=(0.0, e, 2 * e), pgd_eps=e, pgd_steps=10),
-            "clean": c, "fgsm": fgsm, "pgd": c * keep * 0.9, "fgsm_on_pgd_images": c * keep,
+            "clean": c, "train_acc": torch.ones(seeds, dtype=torch.float64), "fgsm": fgsm, "pgd": c * keep * 0.9, "fgsm_on_pgd_images": c * keep,
             "epochs": 10, "batch": 64, "lr": 0.016, "train_size": 10 * n, "test_size": 1000, "attack_size": 800,
             "pgd_size": 200, "samples": [{"images": torch.zeros(8, side[0], side[1], side[1]),
                                           "predictions": torch.zeros(seeds, 8, dtype=torch.long)}] * 3,
@@ -52,8 +53,18 @@ def test_every_registered_claim_gets_one_graded_row():
     assert all(row.claim.section.startswith("image_nets-") for row in card)
     assert not any(c.beyond for c in cl.CLAIMS)  # every claim is graded on the study's own dataset
     untestable = {row.claim.id.split(".")[1] for row in card if row.claim.untestable}
-    assert untestable == {"table2-at-10000", "cifar-fgsm-invisible"}
+    assert untestable == {"table2-at-10000", "cifar-fgsm-invisible", "mnist-convnet-best-large-n",
+                          "cifar-weightnet-worst-large-n"}
     assert all(row.verdict == "not tested here" for row in card if row.claim.untestable)
+
+
+def test_fewer_runs_than_the_study_leave_every_claim_untested():
+    g = results(**SEEDLIKE)
+    key = ("mnist", "ConvNet", 100)
+    r = g[key]
+    g[key] = fake("mnist", "ConvNet", 100, float(r["clean"][0]), 0.9, seeds=3)  # the study ran 8 at 100 per class
+    assert report.runs_vs_study(g) == 3 / 8
+    assert set(verdicts(g).values()) == {"not tested here"}
 
 
 def test_the_seeds_pattern_is_graded_against_the_studys_numbers():
@@ -73,7 +84,7 @@ def test_the_study_number_decides_a_claim_our_sign_alone_would_pass():
     """WeightNet below LocalNet on CIFAR-10 by 3.3 +- 4.3 points (the published run): the interval contains 0 and
     excludes the study's -8.05, so not reproduced; an interval that contains both is inconclusive."""
     g = results(**SEEDLIKE)
-    jitter = torch.tensor([-0.043, 0.0, 0.043], dtype=torch.float64) * 0.4  # half-width ~ 4.3 points at 3 seeds
+    jitter = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0], dtype=torch.float64) * 0.0219  # half-width ~ 4.3 points at 5 runs
     g[("cifar10", "WeightNet", 700)]["clean"] = g[("cifar10", "LocalNet", 700)]["clean"] - 0.033 + jitter
     row = next(r for r in report.scorecard(g) if r.claim.id == "image_nets.cifar-weightnet-worst")
     assert dict(row.settings)["vs LocalNet"] == "not reproduced" and row.verdict == "not reproduced"
@@ -117,7 +128,7 @@ def test_one_seed_is_never_a_verdict():
         for key in ("clean", "pgd", "fgsm_on_pgd_images"):
             r[key] = r[key][:1]
         r["fgsm"] = r["fgsm"][:, :1]
-    assert {row.verdict for row in report.scorecard(g)} == {"inconclusive", "not tested here"}
+    assert {row.verdict for row in report.scorecard(g)} == {"not tested here"}  # fewer runs than the study's
 
 
 def test_the_protocol_is_the_studys_means_not_one_run():
@@ -131,12 +142,14 @@ def test_the_protocol_is_the_studys_means_not_one_run():
 def test_matched_clean_accuracy_reads_each_curve_at_the_common_level():
     g = results(**SEEDLIKE)
     level, values = report.matched(g, "cifar10")
-    top = min(g[("cifar10", a, 700)]["fgsm"][0].min().item() for a in im.ARCHS)  # every seed reaches it
+    k = len(values["WeightNet"])  # the runs every size has (5 at 700, 8 at 100: the first 5)
+    assert k == 5
+    top = min(g[("cifar10", a, 700)]["fgsm"][0][:k].min().item() for a in im.ARCHS)  # every run reaches it
     assert level == pytest.approx(top)  # the weakest net's best: WeightNet's
     r = g[("cifar10", "WeightNet", 700)]
     torch.testing.assert_close(values["WeightNet"][0], r["fgsm"][1][0])  # read at its own end point
     for arch in im.ARCHS:  # FGSM accuracy read off at `level` lies between the two sizes' values
-        low, high = (g[("cifar10", arch, n)]["fgsm"][1] for n in (100, 700))
+        low, high = (g[("cifar10", arch, n)]["fgsm"][1][:k] for n in (100, 700))
         assert ((values[arch] >= low - 1e-9) & (values[arch] <= high + 1e-9)).all()
 
 

@@ -1,14 +1,16 @@
 """Study 1 (Zhang 2021), second half: weight sharing vs locality on MNIST and CIFAR-10, with FGSM.
 
-Four nets that differ only in their two feature stages (each a layer, ReLU and, but for
-FCNet, a 2x2 max-pool) and share LeNet-5's three dense layers (120, 84, 10):
-  ConvNet:   5x5 convolutions (6 then 16 channels)                  shared and local
-  LocalNet:  5x5 locally connected layers, the same shapes           local, not shared
-  WeightNet: convolutions whose kernel spans the whole input, padded
-             so that the output has the ConvNet's size               shared, not local
-  FCNet:     a dense layer straight to the ConvNet's pooled latent   neither
+The study's four nets (its code, `imagenets/*.py`), which differ only in their two feature
+stages (each a layer and a ReLU) and share LeNet-5's three dense layers (120, 84, 10):
+  ConvNet:   5x5 convolutions (6 then 16 channels), each with a 2x2 max-pool   shared and local
+  LocalNet:  6x6 locally connected windows, stride 2, no pool                  local, not shared
+  WeightNet: convolutions whose kernel spans the whole input, zero-padded so
+             that the output has the ConvNet's latent size, no pool             shared, not local
+  FCNet:     a dense layer straight to the ConvNet's pooled latent              neither
 Every net has the ConvNet's latent shape after each stage (6x12x12 and 16x4x4 on MNIST,
-6x14x14 and 16x5x5 on CIFAR-10); the seed's WeightNet did not.
+6x14x14 and 16x5x5 on CIFAR-10). The study's own WeightNet did not (13x13 and 5x5 on MNIST, a
+16x5x5 = 400 latent into the dense layers): that net, bug included, is `StudyWeightNet` (MNIST),
+trained once beside the others to show what the mismatch did.
 
 Inputs are in the seed's [-1, 1] convention, so its FGSM budgets (0.1 MNIST, 0.01 CIFAR-10)
 apply as they are. The seeds of one (dataset, net, n_train) cell are trained together with
@@ -32,9 +34,13 @@ from nblib.layers import LocallyConnected2d, conv_output_size
 from nblib.params import ParameterError, param
 from nblib.train import fit_many
 
-__all__ = ["ARCHS", "DATASETS", "SEED_EPS", "SEED_PROTOCOL", "image_net", "latent_shapes", "n_params",
-           "load_split", "Cell", "train", "Chapter"]
+__all__ = ["ARCHS", "BUG_ARCH", "DATASETS", "SEED_EPS", "SEED_PROTOCOL", "SEED_TRIALS", "image_net", "latent_shapes",
+           "n_params", "load_split", "Cell", "train", "Chapter"]
 ARCHS = ("ConvNet", "LocalNet", "WeightNet", "FCNet")
+BUG_ARCH = "StudyWeightNet"  # the study's WeightNet with its latent mismatch (MNIST only)
+LOCAL_WINDOW = (6, 2)  # the study's LocalNet: window side and stride
+# the study's WeightNet on MNIST: (output side) of its two whole-input convolutions (kernel 28 pad 6, kernel 13 pad 2)
+STUDY_WEIGHTNET_SIDES = (13, 5)
 DATASETS = ("mnist", "cifar10")
 INPUT = {"mnist": (1, 28), "cifar10": (3, 32)}  # channels, side
 STAGES = ((6, 5), (16, 5))  # (channels, kernel) of LeNet-5's two convolutions
@@ -42,6 +48,8 @@ SEED_EPS = {"mnist": 0.1, "cifar10": 0.01}  # the seed's FGSM budgets, L-inf in 
 # the seed's code: n_train (per class) -> (epochs, batch size)
 SEED_PROTOCOL = {10: (40, 1), 30: (40, 1), 100: (20, 2), 300: (20, 2), 1000: (10, 4), 3000: (10, 4),
                  10000: (5, 8), 30000: (5, 8)}
+# the seed's code: trials per n_train (`trial_list`); its Figure 3 and Table 2 are their means
+SEED_TRIALS = {10: 11, 30: 11, 100: 8, 300: 8, 1000: 5, 3000: 5, 10000: 2, 30000: 2}
 EPS_MULTIPLES = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)  # the accuracy-vs-epsilon grid, times the seed's budget
 N_SAMPLES = 8  # test images attacked and kept for the epsilon slider
 
@@ -105,25 +113,40 @@ def latent_shapes(dataset: str) -> list[tuple[int, int, int]]:
     return shapes
 
 
+class Stage(nn.Sequential):
+    """One feature stage (a layer, ReLU and maybe a pool): `stage_outputs` reads the shape after it."""
+
+
+def _stage(arch: str, dataset: str, shape: tuple[int, int, int], out_channels: int, kernel: int,
+           latent: tuple[int, int, int]) -> Stage:
+    if arch == "FCNet":
+        return Stage(DenseStage(shape, latent), nn.ReLU())
+    if arch == "ConvNet":
+        return Stage(nn.Conv2d(shape[0], out_channels, kernel), nn.ReLU(), nn.MaxPool2d(2))
+    if arch == "LocalNet":
+        window, stride = LOCAL_WINDOW
+        return Stage(LocallyConnected2d(shape[0], out_channels, shape[1], window, stride=stride), nn.ReLU())
+    return Stage(WholeInputConv(shape[0], out_channels, shape[1], latent[1]), nn.ReLU())  # WeightNet and the bug's
+
+
 def image_net(arch: str, dataset: str) -> nn.Sequential:
-    """One of the four nets for `dataset` (PyTorch's default initialisation)."""
-    if arch not in ARCHS:
-        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    """One of the four nets (or the study's latent-mismatched WeightNet) for `dataset`, PyTorch's
+    default initialisation."""
+    if arch not in ARCHS + (BUG_ARCH,):
+        raise ValueError(f"arch must be one of {ARCHS + (BUG_ARCH,)}, got {arch!r}")
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if arch == BUG_ARCH and dataset != "mnist":
+        raise ValueError(f"{BUG_ARCH} is the study's MNIST WeightNet; its CIFAR-10 shapes are not known here")
     channels, side = INPUT[dataset]
-    layers, shape = [], (channels, side, side)
-    for (out_channels, kernel), latent in zip(STAGES, latent_shapes(dataset)):
-        conv_side = conv_output_size(shape[1], kernel)[0]  # before the pool
-        if arch == "FCNet":
-            layers += [DenseStage(shape, latent), nn.ReLU()]
-        else:
-            layer = {"ConvNet": lambda: nn.Conv2d(shape[0], out_channels, kernel),
-                     "LocalNet": lambda: LocallyConnected2d(shape[0], out_channels, shape[1], kernel),
-                     "WeightNet": lambda: WholeInputConv(shape[0], out_channels, shape[1], conv_side)}[arch]()
-            layers += [layer, nn.ReLU(), nn.MaxPool2d(2)]
+    latents = latent_shapes(dataset)
+    if arch == BUG_ARCH:
+        latents = [(c, s, s) for (c, _, _), s in zip(latents, STUDY_WEIGHTNET_SIDES)]
+    stages, shape = [], (channels, side, side)
+    for (out_channels, kernel), latent in zip(STAGES, latents):
+        stages.append(_stage(arch, dataset, shape, out_channels, kernel, latent))
         shape = latent
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(math.prod(shape), 120), nn.ReLU(),
+    return nn.Sequential(*stages, nn.Flatten(), nn.Linear(math.prod(shape), 120), nn.ReLU(),
                          nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
@@ -133,11 +156,11 @@ def n_params(arch: str, dataset: str) -> int:
 
 def stage_outputs(model: nn.Sequential, x: torch.Tensor) -> list[tuple[int, ...]]:
     """The (C, H, W) shape after each feature stage of `model` on input x (measured, to check the
-    latents): after each max-pool, or after each dense stage of FCNet."""
+    latents)."""
     shapes = []
     for layer in model:
         x = layer(x)
-        if isinstance(layer, (nn.MaxPool2d, DenseStage)):
+        if isinstance(layer, Stage):
             shapes.append(tuple(x.shape[1:]))
     return shapes
 
@@ -198,15 +221,28 @@ class Cell:
     attack_per_class: int = 80
     eval_per_class: int = 0
     seed: int = 0
+    min_steps: int = 0
 
     def reads(self) -> tuple[str, ...]:
         return (self.dataset,)
 
-    def schedule(self) -> tuple[int, int, float]:
-        """(epochs, batch size, learning rate) of this cell."""
+    def scale(self) -> int:
+        """The batch scale this cell trains with: `batch_scale`, halved while a run would make fewer
+        than `min_steps` SGD steps (a 16 times larger batch at the smallest sizes leaves a few hundred
+        steps, too few to fit the training set as the study's batch does)."""
         epochs, batch = seed_protocol(self.n_train)
-        return (max(1, round(epochs * self.epoch_scale)), min(batch * self.batch_scale, 10 * self.n_train),
-                self.lr or 1e-3 * self.batch_scale)
+        epochs, scale = max(1, round(epochs * self.epoch_scale)), self.batch_scale
+        while scale > 1 and epochs * math.ceil(10 * self.n_train / (batch * scale)) < self.min_steps:
+            scale //= 2
+        return scale
+
+    def schedule(self) -> tuple[int, int, float]:
+        """(epochs, batch size, learning rate) of this cell: the study's epochs and batch, the batch
+        times `scale()` and the learning rate with it (the study's 1e-3) unless `lr` is given."""
+        epochs, batch = seed_protocol(self.n_train)
+        scale = self.scale()
+        return (max(1, round(epochs * self.epoch_scale)), min(batch * scale, 10 * self.n_train),
+                self.lr or 1e-3 * scale)
 
 
 class Stacked(nn.Module):
@@ -261,7 +297,7 @@ def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool
     copy's test classes are unequal), FGSM accuracy at every eps and PGD accuracy on a balanced
     test subset, the per-epoch training loss, and a few attacked test images with every model's
     predictions (seed 0's attack) for the figures."""
-    if cell.arch not in ARCHS or cell.dataset not in DATASETS:
+    if cell.arch not in ARCHS + (BUG_ARCH,) or cell.dataset not in DATASETS:
         raise ValueError(f"Cell: arch must be one of {ARCHS} and dataset one of {DATASETS}, got {cell!r}")
     start = time.perf_counter()
     x_all, y_all = load_split(cell.dataset, True)
@@ -288,7 +324,9 @@ def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool
         x_test, y_test = x_test[keep], y_test[keep]
     x_test, y_test = x_test.to(device), y_test.to(device)
     clean = _accuracy(_scores(net, x_test), y_test, balanced=True)
-    train_acc = _accuracy(_scores(net, x[0]), y[0], balanced=False)[0]  # seed 0 on its own training set
+    with torch.no_grad():  # every seed on its own training subset
+        train_scores = torch.cat([net(x[:, i:i + 500]).view(cell.seeds, -1, 10) for i in range(0, x.shape[1], 500)], 1)
+    train_acc = _accuracy(train_scores, y, balanced=False)  # (M,)
     pick = datasets.balanced_subset(y_test.cpu(), cell.attack_per_class, stable_seed(cell.seed, "attack")).to(device)
     x_att, y_att = x_test[pick], y_test[pick]
     fgsm_acc, samples = [], []
@@ -307,7 +345,7 @@ def train(cell: Cell, device: torch.device = torch.device("cpu"), progress: bool
     return {
         "cell": cell, "epochs": epochs, "batch": batch, "lr": lr,
         "train_size": x.shape[1], "test_size": len(y_test), "attack_size": len(pick), "pgd_size": n_pgd,
-        "clean": clean.cpu(), "train_acc": float(train_acc),
+        "clean": clean.cpu(), "train_acc": train_acc.cpu(),
         "fgsm": torch.stack(fgsm_acc).cpu(),                    # (E, M)
         "pgd": pgd_acc.cpu(), "fgsm_on_pgd_images": fgsm_same.cpu(),  # (M,)
         "train_loss": history.stacked().cpu(),                 # (epochs, M)
@@ -325,9 +363,13 @@ class Chapter:
     mnist_n_train: tuple[int, ...] = param((10, 30, 100, 300, 1000, 3000), ge=1, nonempty=True)
     cifar10_n_train: tuple[int, ...] = param((10, 30, 100, 300, 700), ge=1, nonempty=True)
     archs: tuple[str, ...] = param(ARCHS, choices=ARCHS, nonempty=True)
-    seeds: int = param(3, ge=1, le=50)
+    seeds: int = param(0, ge=0, le=50)  # runs per cell; 0: the study's count at each size (11, 11, 8, 8, 5, 5, 2, 2)
+    batch_check_n_train: tuple[int, ...] = param((10, 30, 100), ge=1)  # also trained at the study's batch and lr (those in each *_n_train)
+    batch_check_seeds: int = param(3, ge=1, le=50)
+    study_weightnet: bool = True  # also train the study's latent-mismatched WeightNet (MNIST, largest size)
     epoch_scale: float = param(1.0, gt=0.0, le=10.0)
     batch_scale: int = param(16, ge=1, le=256)
+    min_steps: int = param(1000, ge=0)  # the batch scale halves while a run would make fewer SGD steps
     lr: float = param(0.0, ge=0.0)
     eps_scale: tuple[float, ...] = param(EPS_MULTIPLES, ge=0.0, nonempty=True)
     pgd_steps: int = param(10, ge=1, le=1000)
@@ -359,8 +401,49 @@ class Chapter:
         clean accuracy of the attacked images) always first."""
         return tuple(m * SEED_EPS[dataset] for m in sorted({0.0, *self.eps_scale}))
 
-    def cells(self) -> list[Cell]:
-        """One cell per dataset, n_train and net (all seeds of a cell train together)."""
-        return [Cell(name, arch, n, self.seeds, self.epoch_scale, self.batch_scale, self.lr, self.eps(name),
-                     SEED_EPS[name], self.pgd_steps, self.pgd_images, self.attack_per_class, self.eval_per_class)
+    def seeds_at(self, n_train: int) -> int:
+        """Runs per cell at n_train: `seeds`, or the study's trial count at that size (a size between
+        the study's counts as the next larger one, as in `seed_protocol`)."""
+        if self.seeds:
+            return self.seeds
+        larger = [n for n in SEED_TRIALS if n >= n_train]
+        return SEED_TRIALS[min(larger)] if larger else SEED_TRIALS[max(SEED_TRIALS)]
+
+    def _cell(self, name: str, arch: str, n: int, seeds: int, batch_scale: int, lr: float) -> Cell:
+        return Cell(name, arch, n, seeds, self.epoch_scale, batch_scale, lr, self.eps(name), SEED_EPS[name],
+                    self.pgd_steps, self.pgd_images, self.attack_per_class, self.eval_per_class,
+                    min_steps=self.min_steps)
+
+    def grid(self) -> list[Cell]:
+        """The chapter's grid: one cell per dataset, n_train and net (all seeds of a cell train together)."""
+        return [self._cell(name, arch, n, self.seeds_at(n), self.batch_scale, self.lr)
                 for name in self.datasets for n in self.n_train(name) for arch in self.archs]
+
+    def batch_check(self) -> list[Cell]:
+        """The small sizes again at the study's batch (batch_scale 1) and learning rate (1e-3), the first
+        `batch_check_seeds` seeds (the same subsets and initial weights as the grid's): does the
+        grid's 16x batch and 16x learning rate train as the study's protocol does?"""
+        if self.batch_scale == 1:
+            return []
+        return [self._cell(name, arch, n, min(self.batch_check_seeds, self.seeds_at(n)), 1, 0.0)
+                for name in self.datasets for n in self.batch_check_n_train if n in self.n_train(name)
+                for arch in self.archs]
+
+    def bug_cells(self) -> list[Cell]:
+        """The study's latent-mismatched WeightNet at MNIST's largest size, the grid's seeds."""
+        if not self.study_weightnet or "mnist" not in self.datasets:
+            return []
+        n = max(self.mnist_n_train)
+        return [self._cell("mnist", BUG_ARCH, n, self.seeds_at(n), self.batch_scale, self.lr)]
+
+    def cells(self) -> list[Cell]:
+        """Every cell of the chapter, the longest first (a cluster then finishes sooner)."""
+        def work(c: Cell) -> float:
+            epochs, batch, _ = c.schedule()
+            return c.seeds * c.n_train * epochs * (1 + 8 / batch)  # small batches cost more per example
+        return sorted(self.grid() + self.batch_check() + self.bug_cells(), key=lambda c: -work(c))
+
+    def split(self, results: list[dict]) -> dict[str, list[dict]]:
+        """Results by part: 'grid', 'batch_check', 'bug' (the order of `cells`, any subset)."""
+        parts = {"grid": self.grid(), "batch_check": self.batch_check(), "bug": self.bug_cells()}
+        return {k: [r for r in results if r["cell"] in cells] for k, cells in parts.items()}

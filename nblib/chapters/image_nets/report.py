@@ -10,11 +10,12 @@ from matplotlib.figure import Figure
 from nblib.claims import Measurement, Scorecard
 from nblib.claims import scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side, unpaired
-from nblib.stats import mean_ci_text, plot_mean_band
+from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 
 from . import claims as cl
 
-from .experiment import ARCHS, INPUT, SEED_EPS, Chapter, image_net, n_params, per_class_available, stage_outputs
+from .experiment import (ARCHS, BUG_ARCH, INPUT, SEED_EPS, Chapter, image_net, n_params, per_class_available,
+                         seed_protocol, stage_outputs)
 
 NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 CLASSES = {"mnist": [str(d) for d in range(10)],
@@ -92,9 +93,9 @@ def architectures(datasets: tuple[str, ...]) -> str:
     lines = []
     for name in datasets:
         channels, side = INPUT[name]
-        for arch in ARCHS:
+        for arch in ARCHS + ((BUG_ARCH,) if name == "mnist" else ()):
             shapes = stage_outputs(image_net(arch, name), torch.zeros(1, channels, side, side))
-            lines.append(f"{NAMES[name]:8s} {arch:9s} {n_params(arch, name):>9,} parameters; latents "
+            lines.append(f"{NAMES[name]:8s} {arch:14s} {n_params(arch, name):>9,} parameters; latents "
                          + ", ".join("x".join(map(str, s)) + f" = {math.prod(s)}" for s in shapes))
     return "\n".join(lines)
 
@@ -106,22 +107,23 @@ def setting(chapter: Chapter, g: dict) -> str:
     parts = []
     for name in chapter.datasets:
         some = next(r for (d, _, _), r in g.items() if d == name)
-        schedule = ", ".join(f"{n} ({g[(name, archs(g)[0], n)]['epochs']} epochs, batch {g[(name, archs(g)[0], n)]['batch']})"
+        first = archs(g)[0]
+        schedule = ", ".join(f"{n:,} ({g[(name, first, n)]['cell'].seeds} runs, {g[(name, first, n)]['epochs']} epochs, "
+                             f"batch {g[(name, first, n)]['batch']}, learning rate {g[(name, first, n)]['lr']:g})"
                              for n in sizes(g, name))
         parts.append(f"{NAMES[name]}: n_train {schedule} per class; test accuracy on {some['test_size']:,} test images"
                      f"{' (class-balanced: the copy has unequal test classes)' if name == 'cifar10' else ''}, "
                      f"attacks on a balanced subset of {some['attack_size']:,} of them "
                      f"(PGD on {some['pgd_size']:,})")
-    lr = next(iter(g.values()))["lr"]
-    return (f"{chapter.seeds} seeds per cell (each its own balanced training subset and initialisation). "
-            + "; ".join(parts) + ". "
-            f"SGD with momentum 0.9 and cross-entropy, learning rate {lr:g}: the seed's epochs and batch sizes "
-            f"(1, 1, 2, 2, 4, 4 for 10 ... 3,000 per class) with every batch {chapter.batch_scale} times larger and the "
-            f"learning rate {chapter.batch_scale} times the seed's 1e-3, so the step per example is the seed's"
+    return ("Each run has its own balanced training subset and initialisation. " + "; ".join(parts) + ". "
+            f"SGD with momentum 0.9 and cross-entropy: the study's epochs and batch sizes (1, 1, 2, 2, 4 for 10 ... "
+            f"1,000 per class) with every batch {chapter.batch_scale} times larger and the learning rate with it "
+            f"(the study's 1e-3 times the same factor), except where a run would then make fewer than "
+            f"{chapter.min_steps:,} SGD steps: there the factor halves until it makes at least that many"
             f"{'' if chapter.epoch_scale == 1 else f'; epochs scaled by {chapter.epoch_scale:g}'}. "
-            f"Inputs in [-1, 1] (the seed's convention), so its FGSM budgets apply as they are: "
+            f"Inputs in [-1, 1] (the study's convention), so its FGSM budgets apply as they are: "
             f"{SEED_EPS['mnist']:g} on MNIST, {SEED_EPS['cifar10']:g} on CIFAR-10. "
-            f"The seed {cl.protocol_text()}.")
+            f"The study {cl.protocol_text()}.")
 
 
 def data_note(g: dict) -> str:
@@ -145,8 +147,12 @@ def accuracy_figure(g: dict) -> Figure:
         ax = fig.add_subplot(1, len(names), k + 1)
         ns = sizes(g, name)
         for arch in archs(g):
-            values = torch.stack([g[(name, arch, n)]["clean"] for n in ns], dim=1).double()  # (seeds, n)
-            plot_mean_band(ax, ns, 100 * values, arch, color=COLORS[arch], marker="o", markersize=3)
+            # sizes have different run counts (the study's 11 ... 5): mean and interval per size
+            stats = [mean_ci(100 * g[(name, arch, n)]["clean"].double()) for n in ns]
+            mean = torch.stack([m for m, _ in stats])
+            half = torch.stack([h for _, h in stats]).nan_to_num(0.0)
+            ax.plot(ns, mean, label=arch, color=COLORS[arch], marker="o", markersize=3)
+            ax.fill_between(ns, mean - half, mean + half, color=COLORS[arch], alpha=0.2, linewidth=0)
             ax.plot([SEED_N], [100 * SEED_CLEAN[name][arch]], marker="x", color=COLORS[arch], linestyle="none")
         ax.set_xscale("log")
         ax.set_xlabel("training images per class")
@@ -273,8 +279,9 @@ def matched(g: dict, dataset: str) -> tuple[float, dict[str, torch.Tensor]] | No
     seed: the highest such level (the top of the overlap of their ranges over n_train), read off each
     seed's piecewise-linear curve of FGSM against clean accuracy. None when the ranges do not overlap."""
     nets, ns = archs(g), sizes(g, dataset)
-    curves = {a: (torch.stack([clean_on_attacked(g[(dataset, a, n)]) for n in ns], 1),
-                  torch.stack([at_seed_budget(g[(dataset, a, n)]) for n in ns], 1)) for a in nets}  # (seeds, n)
+    k = min(g[(dataset, a, n)]["cell"].seeds for a in nets for n in ns)  # the first k runs of every size
+    curves = {a: (torch.stack([clean_on_attacked(g[(dataset, a, n)])[:k] for n in ns], 1),
+                  torch.stack([at_seed_budget(g[(dataset, a, n)])[:k] for n in ns], 1)) for a in nets}  # (k, n)
     top = min(c.max(1).values.min().item() for c, _ in curves.values())
     bottom = max(c.min(1).values.max().item() for c, _ in curves.values())
     if len(ns) < 2 or top < bottom:
@@ -343,7 +350,12 @@ def _missing(claim_id: str, extra: dict | None = None) -> Measurement:
     claim = next(c for c in cl.CLAIMS if c.id == claim_id)
     value = getattr(claim.study, "value", None)
     keys = list(value) if isinstance(value, dict) else [""]
-    return Measurement({k: NOT_RUN for k in keys}, {cl.IN_RUN: 0.0, **(extra or {})})
+    return Measurement({k: NOT_RUN for k in keys}, {cl.IN_RUN: 0.0, cl.RUNS: 0.0, **(extra or {})})
+
+
+def runs_vs_study(g: dict) -> float:
+    """Our runs over the study's at each size of the grid, the smallest (>= 1: the study's counts met)."""
+    return min((r["cell"].seeds / Chapter(seeds=0).seeds_at(n) for (_, _, n), r in g.items()), default=0.0)
 
 
 def _has(g: dict, dataset: str, nets, count: int = 1) -> bool:
@@ -379,7 +391,7 @@ def measurements(g: dict) -> dict[str, Measurement]:
     """What our runs measure for every testable claim of the registry."""
     out: dict[str, Measurement] = {}
     nets = archs(g)
-    ok = {cl.IN_RUN: 1.0}
+    ok = {cl.IN_RUN: 1.0, cl.RUNS: runs_vs_study(g)}
     # MNIST accuracy
     if _has(g, "mnist", ARCHS):
         n = table_n(g, "mnist")
@@ -500,3 +512,134 @@ def findings(g: dict) -> str:
                        f"{'the same reading' if same else 'a different reading'} by the shared rule; "
                        f"PGD order {' > '.join(rank(g, name, n, 'pgd'))}.")
     return "\n".join(out)
+
+
+# --- the protocol check and the study's WeightNet ----------------------------------------------
+
+def _steps(r: dict) -> int:
+    return r["epochs"] * math.ceil(r["train_size"] / r["batch"])
+
+
+def batch_check_table(g: dict, check: list[dict]) -> str:
+    """The grid's runs against the same sizes at the study's batch and learning rate, on the same
+    seeds (training subsets and initial weights): training and test accuracy, and the paired
+    difference in test accuracy."""
+    if not check:
+        return ""
+    lines = ["| dataset | n_train | net | ours: batch, lr, steps | study's: batch, lr, steps | training acc. ours / "
+             "study's | test acc. ours / study's | ours − study's (test) |", "|---|---:|---|---|---|---|---|---|"]
+    for r in sorted(check, key=lambda r: (list(NAMES).index(r["cell"].dataset), r["cell"].n_train,
+                                          ARCHS.index(r["cell"].arch))):
+        c = r["cell"]
+        ours = g.get((c.dataset, c.arch, c.n_train))
+        if ours is None:
+            continue
+        k = c.seeds
+        diff = paired(ours["clean"][:k].double(), r["clean"].double())
+        lines.append(f"| {NAMES[c.dataset]} | {c.n_train:,} | {c.arch} | {ours['batch']}, {ours['lr']:g}, {_steps(ours):,} | "
+                     f"{r['batch']}, {r['lr']:g}, {_steps(r):,} | {mean_ci_text(ours['train_acc'][:k])} / "
+                     f"{mean_ci_text(r['train_acc'])} | {mean_ci_text(ours['clean'][:k])} / {mean_ci_text(r['clean'])} | "
+                     f"{diff.points()} |")
+    return (f"Accuracies in percent, mean ± 95% interval over the {check[0]['cell'].seeds} runs of each check (the grid's "
+            "first runs: the same training subsets and initial weights); training accuracy on each run's own training "
+            "subset:\n\n" + "\n".join(lines))
+
+
+def batch_check_findings(g: dict, check: list[dict]) -> str:
+    """What the check shows, counted from its table."""
+    pairs = [(g[(r["cell"].dataset, r["cell"].arch, r["cell"].n_train)], r) for r in check
+             if (r["cell"].dataset, r["cell"].arch, r["cell"].n_train) in g]
+    if not pairs:
+        return ""
+    diffs = [paired(o["clean"][:r["cell"].seeds].double(), r["clean"].double()) for o, r in pairs]
+    worse = sum(d.has_interval and d.mean + d.half < 0 for d in diffs)
+    better = sum(d.has_interval and d.mean - d.half > 0 for d in diffs)
+    train_gap = [(o["train_acc"][:r["cell"].seeds].double().mean() - r["train_acc"].double().mean()).item()
+                 for o, r in pairs]
+    lowest = min(range(len(pairs)), key=lambda i: train_gap[i])
+    c = pairs[lowest][1]["cell"]
+    sizes_checked = sorted({r["cell"].n_train for _, r in pairs})
+    return (f"Of the {len(pairs)} nets and sizes checked ({', '.join(f'{n:,}' for n in sizes_checked)} per class), "
+            f"the grid's protocol has a test accuracy whose 95% interval lies below the study's protocol in {worse}, "
+            f"above it in {better}, and includes no difference in {len(pairs) - worse - better}. Mean training "
+            f"accuracy, ours minus the study's protocol, ranges from {100 * min(train_gap):+.1f} points "
+            f"({NAMES[c.dataset]} {c.arch} at {c.n_train:,} per class) to {100 * max(train_gap):+.1f}.")
+
+
+def bug_table(g: dict, bug: list[dict]) -> str:
+    """The study's WeightNet (latents 13x13 and 5x5, 400 into the dense layers) against the book's
+    (the ConvNet's latents), on the same training subsets."""
+    rows = []
+    for r in bug:
+        c = r["cell"]
+        ours = g.get((c.dataset, "WeightNet", c.n_train))
+        if ours is None:
+            continue
+        rows.append(f"| {NAMES[c.dataset]} | {c.n_train:,} | {c.seeds} | {mean_ci_text(r['clean'])} | "
+                    f"{mean_ci_text(ours['clean'])} | {paired(r['clean'].double(), ours['clean'].double()).points()} | "
+                    f"{mean_ci_text(100 * relative_drop(r), scale=1)} | {mean_ci_text(100 * relative_drop(ours), scale=1)} |")
+    if not rows:
+        return ""
+    return ("The study's WeightNet, its latent mismatch included, against the nets of record's WeightNet (percent, "
+            "mean ± 95% interval over runs; the same training subsets; the difference paired by run):\n\n"
+            "| dataset | n_train | runs | the study's WeightNet: test acc. | ours | study's − ours | relative FGSM "
+            "drop, study's | ours |\n|---|---:|---:|---|---|---|---|---|\n" + "\n".join(rows))
+
+
+def training_table(g: dict) -> str:
+    """Mean training accuracy (each run on its own training subset) per dataset, size and net."""
+    nets = archs(g)
+    lines = ["| Dataset | n_train per class | batch, lr, SGD steps | " + " | ".join(nets) + " |",
+             "|---|---:|---|" + "---|" * len(nets)]
+    for name in present(g):
+        for n in sizes(g, name):
+            some = g[(name, nets[0], n)]
+            lines.append(f"| {NAMES[name]} | {n:,} | {some['batch']}, {some['lr']:g}, {_steps(some):,} | "
+                         + " | ".join(mean_ci_text(g[(name, a, n)]["train_acc"]) for a in nets) + " |")
+    return ("Training accuracy in percent (mean ± 95% interval over runs), each run on its own training subset at "
+            "the end of training:\n\n" + "\n".join(lines))
+
+
+# --- the "What we found" box --------------------------------------------------------------------
+
+def _verdict(card: Scorecard, slug: str) -> str:
+    """The verdict of the registered claim `image_nets.<slug>`, bold ('' when not in the card)."""
+    return next((f"**{r.verdict}**" for r in card if r.claim.id == f"{cl.CHAPTER}.{slug}"), "")
+
+
+def key_findings(g: dict, check: list[dict], card: Scorecard) -> str:
+    """Two to four bullets for the top of the chapter, every number from the runs and every verdict
+    from the engine."""
+    bullets = []
+    if _has(g, "mnist", ARCHS):
+        n = table_n(g, "mnist")
+        acc = ", ".join(f"{a} {mean_ci_text(g[('mnist', a, n)]['clean'])}" for a in ARCHS)
+        bullets.append(f"**MNIST at {n:,} per class** ({g[('mnist', 'ConvNet', n)]['cell'].seeds} runs; test accuracy "
+                       f"in percent, mean ± 95% interval): {acc}. ConvNet best: {_verdict(card, 'mnist-convnet-best')}; "
+                       f"the other three comparable: {_verdict(card, 'mnist-others-comparable')}.")
+    if _has(g, "cifar10", ARCHS):
+        n = table_n(g, "cifar10")
+        acc = ", ".join(f"{a} {mean_ci_text(g[('cifar10', a, n)]['clean'])}" for a in ARCHS)
+        drops = {a: relative_drop(g[("cifar10", a, n)]) for a in ("LocalNet", "WeightNet")}
+        bullets.append(f"**CIFAR-10 at {n:,} per class** ({g[('cifar10', 'ConvNet', n)]['cell'].seeds} runs): {acc}. "
+                       f"WeightNet worst: {_verdict(card, 'cifar-weightnet-worst')}. FGSM takes "
+                       f"{mean_ci_text(drops['LocalNet'])}% of LocalNet's clean accuracy and "
+                       f"{mean_ci_text(drops['WeightNet'])}% of WeightNet's: LocalNet less robust "
+                       f"{_verdict(card, 'cifar-localnet-less-robust')}.")
+    text = batch_check_findings(g, check)
+    if text:
+        bullets.append("**The protocol check** (the study's batch and learning rate against ours on the same runs): "
+                       + text)
+    return "\n".join(f"- {b}" for b in bullets)
+
+
+def scale_line(g: dict, results: list[dict], where: str) -> str:
+    """One line of scale: data, training, runs, hardware and time."""
+    parts = []
+    for name in present(g):
+        ns = sizes(g, name)
+        parts.append(f"{NAMES[name]} {ns[0]:,} to {ns[-1]:,} training images per class")
+    runs = sum(r["cell"].seeds for r in results)
+    minutes = sum(r["seconds"] for r in results) / 60
+    return (f"{'; '.join(parts)}; {len(results)} cells, {runs} training runs in all; {minutes:.0f} minutes of "
+            f"training and attacks summed over the cells on {where}.")
