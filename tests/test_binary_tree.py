@@ -180,6 +180,6 @@ def test_sharing_counts_magnitudes_too():
 def test_the_setting_sentence_says_what_was_reduced():
     from nblib.chapters.binary_tree import report
     full = report.setting(bt.TreeSweep(trials=10))
-    assert full.startswith("This run is the seed's setting") and "8, 7, 6, 5, 4, 3, 2 trials" in full
+    assert full.startswith("This run is the study's setting") and "8, 7, 6, 5, 4, 3, 2 trials" in full
     reduced = report.setting(bt.TreeSweep(n_train=(64, 128), epoch_scale=0.02, trials=2))
-    assert "NOT the seed's setting" in reduced and "epoch_scale 0.02 (seed: 1.0)" in reduced
+    assert "NOT the study's setting" in reduced and "epoch_scale 0.02 (the study: 1.0)" in reduced

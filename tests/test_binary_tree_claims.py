@@ -74,8 +74,11 @@ def test_every_registered_claim_gets_one_graded_row_in_registry_order(card):
 def test_the_registry_is_the_studys_own_and_well_formed():
     ids = [c.id for c in cl.CLAIMS]
     assert len(set(ids)) == len(ids) and all(c.chapter == "binary_tree" for c in cl.CLAIMS)
-    assert not any(c.beyond for c in cl.CLAIMS)  # every claim is graded on the study's own task
-    assert set(report.NEEDS) == {c.id.split(".")[1] for c in cl.CLAIMS if not c.untestable}
+    # the sizes beyond the study's 4096 are claims of their own, beyond the study
+    assert {c.id for c in cl.CLAIMS if c.beyond} == {"binary_tree.weightnet-local-with-more-data",
+                                                   "binary_tree.weightnet-reaches-localnet-with-more-data"}
+    assert set(report.NEEDS) | set(report.NEEDS_KIND) == {c.id.split(".")[1] for c in cl.CLAIMS if not c.untestable}
+    assert not set(report.NEEDS) & set(report.NEEDS_KIND)
     sections = {c.section for c in cl.CLAIMS}
     text = (ROOT / "notebooks" / "binary_tree.py").read_text()
     assert all(f"# ({s})=" in text for s in sections), "every claim's section is a label of the notebook"
@@ -136,13 +139,44 @@ def test_a_local_net_losing_one_cell_decides_the_claim_over_every_cell():
     assert {s for s, v in row.settings if v != "reproduced"} == {"n=128 eps=0.1 W/L", "n=128 eps=0.1 F/L"}
 
 
+def fake_extra(sweep, kind, sizes, level=study_like, steps=25600, first=weights):
+    """Runs of another kind (eps = 0 only), constructed like `fake`: kind -> n_train -> result."""
+    theta = bt.sample_theta(sweep.trials, sweep.seed)
+    ef2 = report.zero_mse({n: {"theta": theta} for n in sweep.n_train}, sweep)
+    out = {}
+    for n in sizes:
+        mse = torch.tensor([[[level(n, a, 0.0) * 10 ** JITTER[a][t] for t in range(sweep.trials)]]
+                            for a in sweep.archs]) * ef2  # (A, 1, T)
+        layer = first(n, theta)
+        out[n] = {"kind": kind, "n_train": n, "steps": steps, "variants": [("independent", 0.0)], "theta": theta,
+                  "test_mse": mse, "train_mse": mse, "first_layer": {a: w[None] for a, w in layer.items()}}
+    return {kind: out}
+
+
 def test_the_examples_claim_needs_an_equal_step_budget(card):
-    row = {r.claim.id: r for r in card}["binary_tree.locality-needs-more-examples"]
-    assert row.verdict == "not tested here" and "Adam steps" in row.why and "(measured 16)" in row.why
+    ids = ("binary_tree.locality-needs-more-examples", "binary_tree.local-nets-beat-nonlocal-at-equal-steps")
+    rows = {r.claim.id: r for r in card}
+    assert all(rows[i].verdict == "not tested here" and "our run includes" in rows[i].why for i in ids)
     assert report.adam_steps(FULL)[64] == 1600 and report.adam_steps(FULL)[4096] == 25600
-    c = next(c for c in cl.CLAIMS if c.id == "binary_tree.locality-needs-more-examples")
-    same = Measurement({"n=64": Effect(2.0, 0.5, 10)}, {cl.IN_RUN: 1.0, cl.STEPS: 1.0})
-    assert grade(c, same).verdict == "reproduced"  # a fixed-step run would be graded
+    extra = fake_extra(FULL, "equal_steps", (64, 128, 256))  # 25,600 steps, as the study's 4096
+    graded = {r.claim.id: r for r in report.scorecard(fake(FULL), FULL, extra)}
+    assert graded[ids[0]].verdict == "reproduced" and graded[ids[1]].verdict == "reproduced"
+    assert [s for s, _ in graded[ids[0]].settings] == ["n=64", "n=128", "n=256", "n=4096"]
+    short = fake_extra(FULL, "equal_steps", (64, 128, 256), steps=12800)  # not the 4096 run's step count
+    row = {r.claim.id: r for r in report.scorecard(fake(FULL), FULL, short)}[ids[0]]
+    assert row.verdict == "not tested here" and "Adam steps" in row.why and "(measured 2)" in row.why
+
+
+def test_more_data_claims_read_the_largest_size_beyond_the_study():
+    ids = ("binary_tree.weightnet-local-with-more-data", "binary_tree.weightnet-reaches-localnet-with-more-data")
+    extra = fake_extra(FULL, "more_data", (8192, cl.MORE_N), steps=102400)
+    graded = {r.claim.id: r for r in report.scorecard(fake(FULL), FULL, extra)}
+    assert graded[ids[0]].verdict == "reproduced"  # the constructed WeightNet is local above 2048
+    assert graded[ids[1]].verdict == "opposite"  # and stays about 2.4 decades above LocalNet, as study_like says
+    def weightnet_catches_up(n, arch, eps):
+        return study_like(n, "LocalNet" if arch == "WeightNet" and n > 4096 else arch, eps)
+    extra = fake_extra(FULL, "more_data", (cl.MORE_N,), level=weightnet_catches_up, steps=102400)
+    assert {r.claim.id: r for r in report.scorecard(fake(FULL), FULL, extra)}[ids[1]].verdict == "reproduced"
 
 
 def test_the_theta_explanation_is_not_testable_by_design(card):
@@ -182,7 +216,8 @@ def test_a_reduced_run_tests_nothing_and_says_why():
 def test_one_trial_is_never_more_than_inconclusive():
     sweep = bt.TreeSweep(trials=1)
     card = report.scorecard(fake(sweep), sweep)
-    graded = [r for r in card if not r.claim.untestable and not any(k.name == cl.STEPS for k in r.claim.conditions)]
+    graded = [r for r in card if not r.claim.untestable and r.claim.id.split(".")[1] in report.NEEDS
+              and not any(k.name == cl.STEPS for k in r.claim.conditions)]
     assert {r.verdict for r in graded} == {"inconclusive"}
 
 
@@ -198,11 +233,19 @@ def test_every_claim_with_a_study_number_is_graded_with_it():
 
 
 def test_a_tiny_run_goes_through_the_notebook_path():
-    sweep = bt.TreeSweep(n_train=(64,), eps=(0.0, 0.3), trials=2, epoch_scale=0.01, n_test=64)
-    cells = {c.n_train: bt.train(c, progress=False) for c in bt.cells(sweep)}
+    sweep = bt.TreeSweep(n_train=(64,), eps=(0.0, 0.3), trials=2, epoch_scale=0.01, n_test=64,
+                         equal_steps_n=(64,), equal_steps=8, more_n=(128,))
+    results = [bt.train(c, progress=False) for c in bt.cells(sweep)]
+    cells = bt.by_kind(results, "study")
+    extra = {k: bt.by_kind(results, k) for k in ("equal_steps", "more_data")}
+    assert extra["equal_steps"][64]["steps"] == 8 and extra["more_data"][128]["steps"] == bt.epochs_for(128, 0.01) * 4
     ef2 = report.zero_mse(cells, sweep)
     data = bt.make_data(sweep, 64)
     assert torch.allclose(ef2, data["y_test"][:2].pow(2).mean(-1))  # the zero predictor's MSE, rebuilt
-    card = report.scorecard(cells, sweep)
+    card = report.scorecard(cells, sweep, extra)
     assert len(card) == len(cl.CLAIMS) and all(r.verdict == "not tested here" for r in card)
     assert "E f_" in report.zero_mse_text(cells, sweep)
+    for text in (report.steps_findings(cells, sweep, extra), report.steps_table(cells, sweep, extra),
+                 report.more_data_table(cells, sweep, extra), report.train_test_table(cells, sweep)):
+        assert text and "nan" not in text
+    assert "**" in report.key_findings(cells, sweep, extra, card)
