@@ -86,7 +86,6 @@ from nblib.chapters.image_nets import report
 from nblib.cluster import Runner
 from nblib.machine import cpu_model, describe
 from nblib.params import check_notebook, parameters_markdown
-from nblib.claims import changes_markdown
 from nblib.scorecard import counts_text, scorecard_markdown
 from nblib.widgets import figure_slider
 
@@ -113,10 +112,10 @@ print(report.architectures(chapter.datasets))
 # (`nblib.train.fit_many`), each on its own balanced subset of the training images with its own
 # initialisation. The study's per-example batches (1 and 2 for the small sizes) do not fit this
 # machine's time budget: batches are `batch_scale` times the study's, with the learning rate
-# scaled alike. With so few steps at the smallest sizes a 16 times larger batch did not fit the
-# training set (a pilot at 10 per class), so where a run would make fewer than `min_steps` SGD
-# steps the factor halves until it makes that many. Whether the result trains as the study's
-# protocol does is checked, not assumed ({ref}`image_nets-protocol`).
+# scaled alike. At the smallest sizes a 16 times larger batch leaves only a few hundred SGD
+# steps, so where a run would make fewer than `min_steps` steps the factor halves until it
+# makes that many. Whether the result trains as the study's protocol does is checked, not
+# assumed ({ref}`image_nets-protocol`).
 
 # %% tags=["remove-output", "hide-input"]
 start = time.perf_counter()
@@ -165,7 +164,7 @@ display(Markdown(report.accuracy_table(g)))
 display(Markdown(report.training_table(g)))
 
 # %% [markdown]
-# The smallest sizes again with the study's own batch and learning rate, on the grid's first
+# The smallest size again with the study's own batch and learning rate, on the grid's first
 # runs (the same training subsets and initial weights), so that the difference is the protocol
 # alone:
 
@@ -251,8 +250,6 @@ card = report.scorecard(g).set_trained(results)
 glue("image_nets_counts", Markdown(counts_text(card)), display=False)
 glue("image_nets_key", Markdown(report.key_findings(g, parts["batch_check"], card)), display=False)
 display(Markdown(scorecard_markdown(card)))
-if card.changes:
-    display(Markdown(changes_markdown(card)))
 
 # %% [markdown]
 # ```{include} _flags/image_nets.md
@@ -270,13 +267,7 @@ display(Markdown(report.findings(g)))
 # results). {glue:text}`setting` Training and the attacks took {glue:text}`training_minutes`
 # minutes (summed over the cells, measured when each ran) on the machine described below.
 #
-# Closer to the study, on a GPU: its batches and learning rate (`batch_scale` 1), MNIST up to
-# its whole training set (the study's 10,000 and 30,000 per class were its whole set: its
-# balanced-subset helper stops at what a class has; MNIST's smallest class has 5,421 training
-# images), every test image attacked:
-# `papermill notebooks/image_nets.ipynb out.ipynb -y "datasets: [mnist]" -y "mnist_n_train: [10, 30, 100, 300, 1000, 3000, 5421]" -p batch_scale 1 -p attack_per_class 892 -p device cuda`,
-# and the same for CIFAR-10 with the full dataset installed (`-y "datasets: [cifar10]"`,
-# `cifar10_n_train` up to 5,000).
+# {glue:md}`image_nets_gpu`
 
 # %% tags=["hide-input"]
 # Machine-dependent cell: hardware and wall times of this run.
@@ -293,6 +284,7 @@ print("  slowest cells (s):", {f"{r['cell'].dataset} {r['cell'].arch} {r['cell']
                                for r in sorted(results, key=lambda r: -r["seconds"])[:4]})
 print(f"this execution: {wall_seconds:.0f} s for the cells (cached cells are loaded, not retrained)")
 glue("training_minutes", f"{seconds / 60:.0f}", display=False)
+glue("image_nets_gpu", Markdown(report.gpu_command()), display=False)
 glue("image_nets_scale", report.scale_line(
     g, results, f"{cpu_model()} (no GPU)" if str(runner.device).startswith("cpu") else f"{runner.device}"), display=False)
 runner.close()

@@ -152,7 +152,7 @@ def test_pages_reference_no_cdn(page_name):
 
 # Chapters published with the book's anatomy (issue 23): a "What we found" box, numbered figures with captions,
 # hidden code. The other chapters join this list when their issues re-run them.
-ANATOMY = ["beta_lasso", "needle", "weight_divergence"]
+ANATOMY = ["beta_lasso", "binary_tree", "image_nets", "needle", "weight_divergence"]
 
 
 def _visible(locator):

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from nblib import palette
 from nblib.claims import Measurement, Scorecard
 from nblib.claims import scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side, unpaired
@@ -15,12 +16,12 @@ from nblib.stats import mean_ci, mean_ci_text, plot_mean_band
 from . import claims as cl
 
 from .experiment import (ARCHS, BUG_ARCH, INPUT, SEED_EPS, Chapter, image_net, n_params, per_class_available,
-                         seed_protocol, stage_outputs)
+                         stage_outputs)
 
 NAMES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
 CLASSES = {"mnist": [str(d) for d in range(10)],
            "cifar10": ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]}
-COLORS = {"ConvNet": "black", "LocalNet": "tab:blue", "WeightNet": "tab:red", "FCNet": "tab:green"}
+COLORS = dict(zip(("LocalNet", "WeightNet", "FCNet", "ConvNet"), palette.COLORS))  # the book's one palette
 # the study's numbers live in its registry: means of 5 runs at 1,000 per class (Figure 3's data, and FGSM
 # from its code / Table 2), and Table 2 at 10,000 per class (means of 2 runs)
 SEED_N = cl.STUDY_N
@@ -48,7 +49,7 @@ def archs(g: dict) -> list[str]:
 
 
 def eps_index(r: dict, scale: float) -> int:
-    """Where the budget `scale` x the seed's sits in a cell's eps grid."""
+    """Where the budget `scale` x the study's sits in a cell's eps grid."""
     target = scale * SEED_EPS[r["cell"].dataset]
     return min(range(len(r["cell"].eps)), key=lambda i: abs(r["cell"].eps[i] - target))
 
@@ -59,24 +60,24 @@ def clean_on_attacked(r: dict) -> torch.Tensor:
 
 
 def at_seed_budget(r: dict) -> torch.Tensor:
-    """(seeds,) FGSM accuracy at the seed's budget."""
+    """(seeds,) FGSM accuracy at the study's budget."""
     return r["fgsm"][eps_index(r, 1.0)].double()
 
 
 def relative_drop(r: dict) -> torch.Tensor:
-    """(seeds,) 1 - FGSM / clean accuracy on the same images (the seed's Table 2 column)."""
+    """(seeds,) 1 - FGSM / clean accuracy on the same images (the study's Table 2 column)."""
     return 1 - at_seed_budget(r) / clean_on_attacked(r)
 
 
 def table_n(g: dict, dataset: str) -> int:
-    """Our size for the seed's 1000 per class: 1000, else the largest we ran below it."""
+    """Our size for the study's 1000 per class: 1000, else the largest we ran below it."""
     ns = sizes(g, dataset)
     below = [n for n in ns if n <= SEED_N]
     return max(below) if below else min(ns)
 
 
 def _size_note(g: dict, dataset: str) -> str:
-    """Where our size for the seed's 1000 per class differs from it, and why."""
+    """Where our size for the study's 1000 per class differs from it, and why."""
     n = table_n(g, dataset)
     if n == SEED_N:
         return ""
@@ -127,18 +128,18 @@ def setting(chapter: Chapter, g: dict) -> str:
 
 
 def data_note(g: dict) -> str:
-    """Where a dataset's sizes stop short of the seed's, and why (read off the data here)."""
+    """Where a dataset's sizes stop short of the study's, and why (read off the data here)."""
     notes = []
     for name in present(g):
         available, largest = per_class_available(name), max(sizes(g, name))
         some = next(r for (d, _, _), r in g.items() if d == name)
         reason = (f"the copy here has at most {available:,} training images per class and {some['test_size']:,} test images"
                   if available < SEED_N else f"its smallest class has {available:,} training images")
-        notes.append(f"{NAMES[name]} stops at {largest:,} per class in this run ({reason}; the seed's grid lists sizes up to 30,000).")
+        notes.append(f"{NAMES[name]} stops at {largest:,} per class in this run ({reason}; the study's grid lists sizes up to 30,000).")
     return " ".join(notes)
 
 
-# --- accuracy against n_train (the seed's Figure 3) -------------------------------------------------
+# --- accuracy against n_train (the study's Figure 3) -------------------------------------------------
 
 def accuracy_figure(g: dict) -> Figure:
     names = present(g)
@@ -157,7 +158,7 @@ def accuracy_figure(g: dict) -> Figure:
         ax.set_xscale("log")
         ax.set_xlabel("training images per class")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{NAMES[name]} (x: the seed's mean of {SEED_RUNS} runs at {SEED_N:,})")
+        ax.set_title(f"{NAMES[name]} (x: the study's mean of {SEED_RUNS} runs at {SEED_N:,})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -170,16 +171,16 @@ def accuracy_table(g: dict) -> str:
     for name in present(g):
         for n in sizes(g, name):
             lines.append(f"| {NAMES[name]} | {n:,} | " + " | ".join(mean_ci_text(g[(name, a, n)]["clean"]) for a in nets) + " |")
-        lines.append(f"| {NAMES[name]}, the seed (mean of {SEED_RUNS} runs) | {SEED_N:,} | "
+        lines.append(f"| {NAMES[name]}, the study (mean of {SEED_RUNS} runs) | {SEED_N:,} | "
                      + " | ".join(f"{100 * SEED_CLEAN[name][a]:.2f}" for a in nets) + " |")
     return "\n".join(lines)
 
 
-# --- FGSM (the seed's Table 2) -------------------------------------------------------------------------
+# --- FGSM (the study's Table 2) -------------------------------------------------------------------------
 
 def robustness_table(g: dict) -> str:
     """Clean and FGSM accuracy (same images) and the relative drop, every net, at every n_train."""
-    lines = [f"| Dataset | n_train | Net | clean (%) | FGSM (%) | relative drop (%) | the seed (mean of "
+    lines = [f"| Dataset | n_train | Net | clean (%) | FGSM (%) | relative drop (%) | the study (mean of "
              f"{SEED_RUNS} runs at {SEED_N:,}, {cl.STUDY_TRIALS[cl.STUDY_N_LARGE]} at {cl.STUDY_N_LARGE:,}) |",
              "|---|---|---|---|---|---|---|"]
     for name in present(g):
@@ -213,7 +214,7 @@ def _eps_figure(g: dict, n: int) -> Figure:
             plot_mean_band(ax, list(r["cell"].eps), 100 * r["fgsm"].double().T, arch, color=COLORS[arch],
                            marker="o", markersize=3)
         ax.axvline(SEED_EPS[name], color="grey", linestyle=":", linewidth=1)
-        ax.set_xlabel("FGSM budget ε (L∞, inputs in [-1, 1]); dotted: the seed's")
+        ax.set_xlabel("FGSM budget ε (L∞, inputs in [-1, 1]); dotted: the study's")
         ax.set_ylabel("accuracy on attacked test images (%)")
         ax.set_ylim(0, 100)
         ax.set_title(f"{NAMES[name]}, {n:,} training images per class")
@@ -230,7 +231,7 @@ def eps_curve_items(g: dict) -> list[tuple[str, Figure]]:
 
 
 def sample_n(g: dict, dataset: str) -> int:
-    """The training size of the attacked samples shown (the seed's figures: its largest; ours)."""
+    """The training size of the attacked samples shown (the study's figures: its largest; ours)."""
     return max(sizes(g, dataset))
 
 
@@ -257,9 +258,9 @@ def _sample_figure(g: dict, k: int) -> Figure:
                 if j == 0:
                     ax.set_ylabel(f"{arch}\n{NAMES[name]}", fontsize=7)
             row += 1
-    fig.suptitle(f"ε = {some['cell'].eps[k] / SEED_EPS[names[0]]:g} × the seed's budget ("
+    fig.suptitle(f"ε = {some['cell'].eps[k] / SEED_EPS[names[0]]:g} × the study's budget ("
                  + ", ".join(f"{NAMES[d]} {g[(d, nets[0], sample_n(g, d))]['cell'].eps[k]:g}" for d in names)
-                 + "); titles: seed 0's prediction, red when wrong", fontsize=9)
+                 + "); titles: the first run's prediction, red when wrong", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -269,15 +270,15 @@ def sample_items(g: dict) -> list[tuple[str, Figure]]:
     attacked against the net shown; seed 0), with that net's prediction."""
     name = next(iter(g))[0]
     eps = next(iter(g.values()))["cell"].eps
-    return [(f"{e / SEED_EPS[name]:g}× the seed's ε", _sample_figure(g, k)) for k, e in enumerate(eps)]
+    return [(f"{e / SEED_EPS[name]:g}× the study's ε", _sample_figure(g, k)) for k, e in enumerate(eps)]
 
 
-# --- beyond the seed: matched clean accuracy, and PGD --------------------------------------------------
+# --- beyond the study: matched clean accuracy, and PGD --------------------------------------------------
 
 def matched(g: dict, dataset: str) -> tuple[float, dict[str, torch.Tensor]] | None:
-    """FGSM accuracy (seed's budget) of every net at one clean accuracy that every net reaches on every
-    seed: the highest such level (the top of the overlap of their ranges over n_train), read off each
-    seed's piecewise-linear curve of FGSM against clean accuracy. None when the ranges do not overlap."""
+    """FGSM accuracy (the study's budget) of every net at one clean accuracy that every net reaches in every
+    run: the highest such level (the top of the overlap of their ranges over n_train), read off each
+    run's piecewise-linear curve of FGSM against clean accuracy. None when the ranges do not overlap."""
     nets, ns = archs(g), sizes(g, dataset)
     k = min(g[(dataset, a, n)]["cell"].seeds for a in nets for n in ns)  # the first k runs of every size
     curves = {a: (torch.stack([clean_on_attacked(g[(dataset, a, n)])[:k] for n in ns], 1),
@@ -304,7 +305,7 @@ def matched_table(g: dict) -> str:
     for name in present(g):
         m = matched(g, name)
         if m is None:
-            lines.append(f"| {NAMES[name]} | no clean accuracy every net reaches on every seed | " + " | " * (len(nets) + 1))
+            lines.append(f"| {NAMES[name]} | no clean accuracy every net reaches in every run | " + " | " * (len(nets) + 1))
             continue
         level, values = m
         raw = _local_minus_weight(g, name, at_seed_budget)
@@ -322,7 +323,7 @@ def _local_minus_weight(g: dict, name: str, measure, n: int | None = None) -> Ef
 
 
 def pgd_table(g: dict) -> str:
-    """FGSM and PGD at the seed's budget on the same images, at our Table 2 size."""
+    """FGSM and PGD at the study's budget on the same images, at our Table 2 size."""
     nets = archs(g)
     lines = ["| Dataset | n_train | attack | " + " | ".join(nets) + " | LocalNet − WeightNet |",
              "|---|---|---|" + "---|" * (len(nets) + 1)]
@@ -489,7 +490,7 @@ def findings(g: dict) -> str:
         n = table_n(g, name)
         order = rank(g, name, n, "clean")
         out.append(f"- **{NAMES[name]}, {n:,} per class:** by mean clean accuracy {' > '.join(order)} "
-                   f"(the seed: {' > '.join(sorted(nets, key=lambda a: -SEED_CLEAN[name][a]))}). "
+                   f"(the study: {' > '.join(sorted(nets, key=lambda a: -SEED_CLEAN[name][a]))}). "
                    f"By mean FGSM accuracy at ε {SEED_EPS[name]:g}: {' > '.join(sorted(nets, key=lambda a: -at_seed_budget(g[(name, a, n)]).mean().item()))}.")
         lw = _local_minus_weight(g, name, relative_drop, n)
         if lw is not None:
@@ -643,3 +644,16 @@ def scale_line(g: dict, results: list[dict], where: str) -> str:
     minutes = sum(r["seconds"] for r in results) / 60
     return (f"{'; '.join(parts)}; {len(results)} cells, {runs} training runs in all; {minutes:.0f} minutes of "
             f"training and attacks summed over the cells on {where}.")
+
+
+def gpu_command() -> str:
+    """The command that runs the study's protocol at its sizes on a GPU, with this machine's MNIST
+    class sizes read off the data (its whole training set is the study's '10,000 per class')."""
+    train, test = per_class_available("mnist", True), per_class_available("mnist", False)
+    return (f"Closer to the study, on a GPU: its batches and learning rate (`batch_scale` 1), MNIST up to its whole "
+            f"training set (the study's 10,000 and 30,000 per class were its whole set: its balanced-subset helper "
+            f"stops at what a class has; MNIST's smallest class has {train:,} training images), every test image of "
+            f"the smallest class attacked: `papermill notebooks/image_nets.ipynb out.ipynb -y \"datasets: [mnist]\" "
+            f"-y \"mnist_n_train: [10, 30, 100, 300, 1000, 3000, {train}]\" -p batch_scale 1 -p attack_per_class "
+            f"{test} -p device cuda`, and the same for CIFAR-10 with the full dataset installed "
+            f"(`-y \"datasets: [cifar10]\"`, `cifar10_n_train` up to 5,000).")
