@@ -106,6 +106,7 @@ display(Markdown(parameters_markdown(sweep, device=device, cluster=cluster, cach
 # Parameters per net (the study's Table 1 summed over the six layers):
 
 # %% tags=["hide-input"]
+# NBVAL_CHECK_OUTPUT
 for arch, count in bt.param_counts().items():
     print(f"{arch:10s} {count:5d} parameters")
 
@@ -114,6 +115,7 @@ for arch, count in bt.param_counts().items():
 # reproduces the labels exactly, and the draws are fixed by the random seed.
 
 # %% tags=["hide-input"]
+# NBVAL_CHECK_OUTPUT
 theta = bt.sample_theta(sweep.trials, sweep.seed)
 x_check = torch.randn(8, bt.N_INPUTS, generator=bt.rng(sweep.seed, "check"))[None]
 oracle = bt.StackedTreeNet("OracleNet", 1, bt.rng(0))

@@ -101,6 +101,7 @@ display(Markdown(parameters_markdown(chapter, device=device, cluster=cluster, ca
 # layers 120, 84, 10 follow; StudyWeightNet is the study's own WeightNet, bug included):
 
 # %% tags=["hide-input"]
+# NBVAL_CHECK_OUTPUT
 print(report.architectures(chapter.datasets))
 
 # %% [markdown]

@@ -128,8 +128,16 @@ def setting(chapter: Chapter, g: dict) -> str:
 
 
 def data_note(g: dict) -> str:
-    """Where a dataset's sizes stop short of the study's, and why (read off the data here)."""
+    """Where a dataset's sizes stop short of the study's, and why (read off the data here), and the
+    study's sizes below ours that this run leaves out."""
     notes = []
+    for name in present(g):
+        ours, largest = sizes(g, name), max(sizes(g, name))
+        skipped = [n for n in cl.STUDY_N_TRAIN if n < largest and n not in ours]
+        if skipped:
+            grid = ", ".join(str(n) for n in sorted({*ours, *skipped}))
+            notes.append(f"{NAMES[name]} leaves out the study's {' and '.join(f'{n:,}' for n in skipped)} per class "
+                         f"(this machine's time budget; `-y \"{name}_n_train: [{grid}]\"` adds them).")
     for name in present(g):
         available, largest = per_class_available(name), max(sizes(g, name))
         some = next(r for (d, _, _), r in g.items() if d == name)
