@@ -70,9 +70,9 @@ batch_size: int = 32  # minibatch size (study: 32)
 lr: float = 0.001  # Adam learning rate, times lr_drop after half the epochs (study: 1e-3)
 lr_drop: float = 0.1  # learning-rate factor for the second half (study: 0.1, i.e. 1e-4)
 n_test: int = 1024  # clean test points per trial (study: 1024)
-equal_steps_n: list = [64, 128, 256]  # sizes also trained at eps = 0 for `equal_steps` Adam steps (the control; [] skips it)
-equal_steps: int = 25600  # Adam steps of the control (the study's schedule gives 25,600 at n_train = 4096)
-more_n: list = [8192, 16384]  # sizes beyond the study's, eps = 0, the schedule's last 200 epochs ([] skips them)
+equal_steps_n: list = [64, 128, 256]  # sizes also trained without noise for equal_steps Adam steps (the control; an empty list skips it)
+equal_steps: int = 25600  # Adam steps of the control (the study's schedule gives 25,600 at n_train 4096)
+more_n: list = [8192, 16384]  # sizes beyond the study's, without noise, the schedule's last 200 epochs (an empty list skips them)
 seed: int = 0  # master seed for theta, data, noise, init and batch order
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
