@@ -112,7 +112,8 @@ def test_the_data_is_fingerprinted_on_the_workers(runner):
 
 
 def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path):
-    sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.0, 0.3), trials=2, epoch_scale=0.02)
+    sweep = bt.TreeSweep(equal_steps_n=(), more_n=(), n_train=(64, 128), eps=(0.0, 0.3), trials=2,
+                         epoch_scale=0.02)
     lasso = check_params(bl.Chapter, datasets=["cifar10"], epochs=2, seeds=1, betas=[50.0], pulls=[2.0], pull_epochs=1,
                          train_per_class=20, val_fraction=0.2, students_pull=0.02, bce_seeds=1,
                          control_seeds=1).runs("cifar10", 0)  # a BCE run and a control of a few epochs too
@@ -129,17 +130,18 @@ def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path
 
 
 def test_cached_runs_are_not_submitted(runner, tmp_path, monkeypatch):
-    sweep = bt.TreeSweep(n_train=(64, 128), eps=(0.0,), constant_noise_eps=0.0, trials=1, epoch_scale=0.01)
+    sweep = bt.TreeSweep(equal_steps_n=(), more_n=(), n_train=(64, 128), eps=(0.0,), constant_noise_eps=0.0,
+                         trials=1, epoch_scale=0.01)
     cache = ResultCache(tmp_path)
-    first = Runner("cpu").map(bt.train, bt.cells(sweep)[:1], cache)  # n_train=64 computed here
+    first = Runner("cpu").map(bt.train, [c for c in bt.cells(sweep) if c.n_train == 64], cache)  # computed here
     submitted = []
     real_submit = runner.client.submit
     monkeypatch.setattr(runner.client, "submit",
                         lambda fn, *args, **kw: submitted.append(args[1]) or real_submit(fn, *args, **kw))
-    both = runner.map(bt.train, bt.cells(sweep), cache)
+    both = bt.by_kind(runner.map(bt.train, bt.cells(sweep), cache), "study")
     assert [c.n_train for c in submitted] == [128]
-    assert same(both[0], first[0]) and both[0]["ran_on"] == first[0]["ran_on"]
-    assert both[0]["trained_at"] == first[0]["trained_at"]  # a cached result keeps when it was trained
+    assert same(both[64], first[0]) and both[64]["ran_on"] == first[0]["ran_on"]
+    assert both[64]["trained_at"] == first[0]["trained_at"]  # a cached result keeps when it was trained
 
 
 def test_every_result_says_when_it_was_trained(tmp_path):

@@ -78,7 +78,8 @@ def test_pair_nets_run_on_the_inputs_device(arch):
 
 
 def test_an_explicit_cpu_run_equals_the_default():
-    sweep = bt.TreeSweep(n_train=(64,), eps=(0.1,), constant_noise_eps=0.0, trials=2, epoch_scale=0.01)
+    sweep = bt.TreeSweep(equal_steps_n=(), more_n=(), n_train=(64,), eps=(0.1,), constant_noise_eps=0.0, trials=2,
+                         epoch_scale=0.01)
     default = bt.train(bt.Cell(sweep, 64), progress=False)
     explicit = bt.train(bt.Cell(sweep, 64), resolve_device("cpu"), progress=False)
     assert torch.equal(default["test_mse"], explicit["test_mse"])

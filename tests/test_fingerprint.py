@@ -51,7 +51,7 @@ def test_code_hash_changes_with_the_code_a_run_reaches(copy):
 
 
 TINY = bt.TreeSweep(n_train=(64,), eps=(0.0,), constant_noise_eps=0.0, archs=("OracleNet",), trials=1,
-                    epoch_scale=0.01, n_test=16)
+                    epoch_scale=0.01, n_test=16, equal_steps_n=(), more_n=())
 
 
 def test_a_code_change_is_never_answered_from_the_cache(copy, tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ def small(chapter: str):
     """(train function, two of the chapter's smallest runs)."""
     if chapter == "binary_tree":
         return bt.train, bt.cells(bt.TreeSweep(n_train=(64, 96), eps=(0.0,), constant_noise_eps=0.0, trials=1,
-                                               epoch_scale=0.01))
+                                               epoch_scale=0.01, equal_steps_n=(), more_n=()))
     if chapter == "image_nets":
         return im.train, [im.Cell("mnist", arch, 5, seeds=2, epoch_scale=0.05, eps=(0.1,), pgd_eps=0.1, pgd_steps=1,
                                   pgd_images=5, attack_per_class=2, eval_per_class=5) for arch in ("ConvNet", "FCNet")]
