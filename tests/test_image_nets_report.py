@@ -170,7 +170,7 @@ def test_sizes_below_the_seeds_are_named_with_their_reason():
 def test_sliders_have_one_figure_per_size_and_budget():
     g = results(**SEEDLIKE)
     assert [label for label, _ in report.eps_curve_items(g)] == ["100 per class", "700 per class", "1,000 per class"]
-    assert [label for label, _ in report.sample_items(g)] == ["0× the seed's ε", "1× the seed's ε", "2× the seed's ε"]
+    assert [label for label, _ in report.sample_items(g)] == ["0× the study's ε", "1× the study's ε", "2× the study's ε"]
 
 
 def test_findings_quote_the_runs():
