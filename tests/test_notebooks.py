@@ -129,10 +129,11 @@ def test_a_missing_dataset_stops_before_any_training_with_one_message(tmp_path):
 
 def text_outputs(nb) -> list:
     """Every stdout, text, Markdown and PNG output the book shows, cell by cell (not the progress
-    bars of the training cells, which the book removes, nor the machine-dependent cell)."""
+    bars of the training cells, which the book removes, nor the machine-dependent cell, nor the
+    table of parameters, which names the cluster and cache the page ran with)."""
     kept = []
     for cell in nb.cells:
-        if (cell.cell_type != "code" or "Machine-dependent" in cell.source
+        if (cell.cell_type != "code" or "Machine-dependent" in cell.source or "parameters_markdown(" in cell.source
                 or "remove-output" in cell.metadata.get("tags", [])):
             continue
         for out in cell.outputs:
