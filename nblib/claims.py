@@ -453,6 +453,10 @@ class Scorecard(list):
         self.trained = min((t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times), default=None)
         return self
 
+    def verdict_md(self, claim_id: str) -> str:
+        """The verdict of one claim in bold, for a sentence that quotes it ('' when the card lacks it)."""
+        return next((f"**{row.verdict}**" for row in self if row.claim.id == claim_id), "")
+
     def registered_after(self) -> list[str]:
         """The claims committed (or last changed) after the earliest run was trained, or not committed at all:
         their verdicts were not fixed before the runs that grade them (none when the training time is unknown)."""

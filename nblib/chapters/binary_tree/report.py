@@ -600,8 +600,8 @@ def setting(sweep: TreeSweep) -> str:
 # --- the "What we found" box --------------------------------------------------------------------
 
 def _verdict(card: Scorecard, slug: str) -> str:
-    """The verdict of the registered claim `binary_tree.<slug>`, bold ('' when not in the card)."""
-    return next((f"**{g.verdict}**" for g in card if g.claim.id == f"{cl.CHAPTER}.{slug}"), "")
+    """The verdict of the registered claim `<chapter>.<slug>`, bold ('' when not in the card)."""
+    return card.verdict_md(f"{cl.CHAPTER}.{slug}")
 
 
 def key_findings(cells: dict, sweep: TreeSweep, extra: dict, card: Scorecard) -> str:

@@ -612,8 +612,8 @@ def training_table(g: dict) -> str:
 # --- the "What we found" box --------------------------------------------------------------------
 
 def _verdict(card: Scorecard, slug: str) -> str:
-    """The verdict of the registered claim `image_nets.<slug>`, bold ('' when not in the card)."""
-    return next((f"**{r.verdict}**" for r in card if r.claim.id == f"{cl.CHAPTER}.{slug}"), "")
+    """The verdict of the registered claim `<chapter>.<slug>`, bold ('' when not in the card)."""
+    return card.verdict_md(f"{cl.CHAPTER}.{slug}")
 
 
 def key_findings(g: dict, check: list[dict], card: Scorecard) -> str:
