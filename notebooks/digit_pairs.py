@@ -28,14 +28,20 @@
 # **This chapter's verdicts:** {glue:md}`digit_pairs_counts` ([all verdicts](verdicts.md))
 
 # %% tags=["parameters"]
-n_pairs: int = 1000  # training pairs (and test pairs) per run (seed: 1000)
-runs: int = 10  # runs per model, each on a fresh draw of pairs (seed: 10)
-epochs: int = 50  # training epochs (seed: 50)
-batch_size: int = 100  # minibatch size (seed: 100)
-lr: float = 0.001  # Adam learning rate (seed: 1e-3)
+n_pairs: int = 1000  # training pairs (and test pairs) per run (study: 1000)
+runs: int = 40  # runs per FC model, each on a fresh draw of pairs (study: 10)
+conv_runs: int = 20  # runs per ConvNet model (study: 10); run r draws the same pairs in every model
+epochs: int = 50  # training epochs (study: 50)
+batch_size: int = 100  # minibatch size (study: 100)
+lr: float = 0.001  # Adam learning rate (study: 1e-3)
 seed: int = 0  # master seed for the draws of pairs and the initialisations
-sweep_sizes: list = [250, 500, 1000, 2000]  # training pairs for the size sweep, up to 30000 (beyond the seed)
-sweep_runs: int = 5  # runs per size in the sweep (Table 1's size reuses Table 1's runs)
+validation: float = 0.2  # share of each run's training pairs held out to choose the epoch on (0 skips these runs)
+val_runs: int = 40  # runs per FC model with the validation split held out
+conv_val_runs: int = 10  # runs per ConvNet model with the validation split held out
+sweep_sizes: list = [250, 500, 1000, 2000]  # training pairs for the size sweep, up to 30000 (beyond the study)
+sweep_variants: list = ["none", "WS", "AL"]  # variants of every architecture in the size sweep (none, WS, AL, WS+AL)
+sweep_runs: int = 20  # runs per FC model and size in the sweep (Table 1's size reuses Table 1's runs)
+conv_sweep_runs: int = 8  # runs per ConvNet model and size in the sweep
 cache_dir: str = ""  # results cache folder; empty means $NBLIB_CACHE, else ~/.cache/nblib/results
 device: str = "auto"  # where to train: "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N"
 cluster: str = ""  # "" (this process), "local:N" (N worker processes here), or a Dask scheduler "tcp://host:port"

@@ -117,7 +117,7 @@ def test_chapter_runs_on_the_cluster_equal_runs_in_this_process(runner, tmp_path
     lasso = check_params(bl.Chapter, datasets=["cifar10"], epochs=2, seeds=1, betas=[50.0], pulls=[2.0], pull_epochs=1,
                          train_per_class=20, val_fraction=0.2, students_pull=0.02, bce_seeds=1,
                          control_seeds=1).runs("cifar10", 0)  # a BCE run and a control of a few epochs too
-    pairs = check_params(dp.Chapter, n_pairs=100, runs=2, epochs=2).table_runs()[::4]
+    pairs = check_params(dp.Chapter, n_pairs=100, runs=2, conv_runs=2, epochs=2).table_runs()[::4]
     images = check_params(im.Chapter, datasets=["mnist"], mnist_n_train=[5], archs=["LocalNet", "WeightNet"], seeds=2,
                           epoch_scale=0.05, eps_scale=[1.0], pgd_steps=2, pgd_images=5, attack_per_class=3,
                           eval_per_class=5).cells()

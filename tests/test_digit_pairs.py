@@ -67,11 +67,46 @@ def test_training_runs_together_is_deterministic_and_learns():
 def test_sweep_config_measures_only_the_final_epoch_with_the_same_result():
     chapter = dp.Chapter(n_pairs=200, runs=2, epochs=3, sweep_runs=2)
     curves = dp.train(dp.ModelRun("shallow", False, True, chapter.config()), progress=False)
-    sweep = chapter.sweep_config(200)
+    sweep = chapter.config("shallow", "sweep", 200)
     assert (sweep.runs, sweep.n_test, sweep.curves) == (2, 200, False)
     final_only = dp.train(dp.ModelRun("shallow", False, True, sweep), progress=False)
     assert final_only["test_acc"].shape == (1, 2)
     assert torch.equal(final_only["test_acc"][-1], curves["test_acc"][-1])  # evaluating changes no training
+
+
+def test_a_validation_split_trains_on_the_first_pairs_of_the_same_draw_and_scores_the_rest():
+    # 250 pairs with 20% held out train exactly as 200 pairs without a split (same draw, init, batches)
+    split = dp.train(dp.ModelRun("shallow", True, False, dp.PairsConfig(n_pairs=250, n_test=100, runs=2, epochs=3,
+                                                                       validation=0.2), "validation"), progress=False)
+    plain = dp.train(dp.ModelRun("shallow", True, False, dp.PairsConfig(n_pairs=200, n_test=100, runs=2, epochs=3)),
+                     progress=False)
+    assert (split["n_fit"], split["n_pairs"], split["kind"]) == (200, 250, "validation")
+    assert torch.equal(split["test_acc"], plain["test_acc"]) and plain["val_acc"] is None
+    assert split["val_acc"].shape == (3, 2)
+    held = (split["val_acc"] * 50)  # accuracies on the 50 held-out pairs: multiples of 1/50
+    assert torch.allclose(held, held.round(), atol=1e-4) and not torch.equal(split["val_acc"], split["test_acc"])
+
+
+def test_the_chapter_runs_every_kind_longest_first_with_its_runs_per_architecture():
+    chapter = dp.Chapter()
+    cells = chapter.cells()
+    kinds = [c.kind for c in cells]
+    assert (kinds.count("table"), kinds.count("validation"), kinds.count("sweep")) == (12, 12, 3 * 3 * 3)
+    assert [c.cost() for c in cells] == sorted((c.cost() for c in cells), reverse=True)
+    runs = {(c.kind, c.arch): c.pairs.runs for c in cells}
+    assert runs[("table", "deep")] == 40 and runs[("table", "conv")] == 20 and runs[("validation", "conv")] == 10
+    assert {c.pairs.n_pairs for c in cells if c.kind == "sweep"} == {250, 500, 2000}
+    assert all(c.pairs.held_out() == 200 for c in cells if c.kind == "validation")
+    assert dp.Chapter(validation=0.0).validation_runs() == []
+
+
+def test_a_validation_split_that_leaves_nothing_is_refused_naming_the_parameter():
+    from nblib.errors import ParameterError
+    from nblib.params import check_params
+    with pytest.raises(ParameterError, match="'validation'"):
+        check_params(dp.Chapter, n_pairs=2, validation=0.1)  # holds out 0 pairs
+    with pytest.raises(ParameterError, match="'sweep_variants'"):
+        check_params(dp.Chapter, sweep_variants=["both"])
 
 
 def test_the_setting_sentence_says_what_was_reduced():

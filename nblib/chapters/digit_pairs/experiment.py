@@ -17,11 +17,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from nblib import data as datasets
+from nblib.errors import ParameterError
 from nblib.params import TRAINING_COPIES, check_memory, param, parameter_bytes
 from nblib.train import fit_many
 
 ARCHS = ("shallow", "deep", "conv")
 VARIANTS = ((False, False), (True, False), (False, True), (True, True))  # (sharing, aux): none, WS, AL, WS+AL
+VARIANT_NAMES = ("none", "WS", "AL", "WS+AL")  # in VARIANTS order
+KINDS = ("table", "validation", "sweep")  # the runs of Table 1, of the validation split, of the size sweep
 # The seed's Table 1 (mean over 10 runs, best-on-test accuracy), in VARIANTS order.
 SEED_TABLE = {"shallow": (0.8205, 0.8259, 0.8312, 0.8386), "deep": (0.8118, 0.8433, 0.8879, 0.8999),
               "conv": (0.8506, 0.8630, 0.9026, 0.9031)}
@@ -110,7 +113,9 @@ def pair_loss(out: tuple[torch.Tensor, torch.Tensor], y: torch.Tensor, aux: bool
 class PairsConfig:
     """The seed's protocol (its defaults); n_test = 0 means as many test pairs as training pairs.
     curves=False measures the accuracies after the last epoch only (for sweeps: evaluation costs
-    about a third of the training time of the ConvNet)."""
+    about a third of the training time of the ConvNet). validation > 0 holds out that share of the
+    n_pairs training pairs (the last ones of each draw) and measures the main-task accuracy on them
+    every epoch, so that an epoch can be selected without looking at the test set."""
     n_pairs: int = param(1000, ge=1, le=30000)
     n_test: int = param(0, ge=0, le=5000)
     runs: int = param(10, ge=1)
@@ -119,15 +124,32 @@ class PairsConfig:
     lr: float = param(1e-3, gt=0.0)
     seed: int = param(0, ge=0, le=2**31 - 1)
     curves: bool = True
+    validation: float = param(0.0, ge=0.0, le=0.9)
+
+    def held_out(self) -> int:
+        """Training pairs per run held out as the validation split (0 without one)."""
+        return round(self.validation * self.n_pairs)
 
 
 @dataclass(frozen=True)
 class ModelRun:
-    """One of the 12 models (architecture, weight sharing, auxiliary loss), `pairs.runs` runs of it."""
+    """One of the 12 models (architecture, weight sharing, auxiliary loss), `pairs.runs` runs of it;
+    `kind` says which part of the chapter it belongs to (one of KINDS)."""
     arch: str
     sharing: bool
     aux: bool
     pairs: PairsConfig
+    kind: str = "table"
+
+    def variant(self) -> str:
+        """none, WS, AL or WS+AL."""
+        return VARIANT_NAMES[VARIANTS.index((self.sharing, self.aux))]
+
+    def cost(self) -> float:
+        """Relative training time (measured here: a ConvNet run costs about ten FC runs; evaluating every
+        epoch adds about 40%), to start the longest runs first."""
+        return (self.pairs.runs * (self.pairs.n_pairs + self.pairs.n_test) * (10 if self.arch == "conv" else 1)
+                * (1.4 if self.pairs.curves else 1.0))
 
     def reads(self) -> tuple[str, ...]:
         """The pairs are drawn from MNIST (its fingerprint is part of the cache key)."""
@@ -138,14 +160,19 @@ def train(run: ModelRun, device: torch.device = torch.device("cpu"), progress: b
     """Train `runs` runs of one of the 12 models together on `device`, each on its own draw of pairs.
 
     Returns per-epoch accuracy of every run, (epochs, runs): on the test pairs, and on the
-    first TRAIN_PROBE training pairs; for the main task and for the digits. Pairs and initial
-    weights are drawn on the CPU (the same on every device).
+    first TRAIN_PROBE training pairs; for the main task and for the digits; with a validation split,
+    the main-task accuracy on it (`val_acc`, else None). Run r draws the same pairs in every model
+    and every kind (a validation split holds out the last of them), so runs can be paired. Pairs and
+    initial weights are drawn on the CPU (the same on every device).
     """
     start = time.perf_counter()
     arch, sharing, aux, config = run.arch, run.sharing, run.aux, run.pairs
     draws = [mnist_pairs(config.n_pairs, config.seed * 1000 + r, config.n_test or None) for r in range(config.runs)]
     x, target, classes, x_test, target_test, classes_test = (torch.stack(t).to(device) for t in zip(*draws))
-    y = torch.cat([target[..., None], classes], -1)  # (runs, n, 3)
+    n_fit = config.n_pairs - config.held_out()
+    x_val, target_val, classes_val = x[:, n_fit:], target[:, n_fit:], classes[:, n_fit:]  # empty without a split
+    x, target, classes = x[:, :n_fit], target[:, :n_fit], classes[:, :n_fit]
+    y = torch.cat([target[..., None], classes], -1)  # (runs, n_fit, 3)
 
     def accuracies(stack, inputs, targets, digit_labels):
         with torch.no_grad():  # in chunks: small batches stay in cache, twice as fast as one big batch
@@ -157,11 +184,13 @@ def train(run: ModelRun, device: torch.device = torch.device("cpu"), progress: b
 
     def record(stack):  # train accuracy on the first TRAIN_PROBE pairs of each run (evaluation is costly)
         if not config.curves and next(epoch) < config.epochs - 1:
-            return torch.full((4, config.runs), math.nan)
-        k = min(TRAIN_PROBE, config.n_pairs)
+            return torch.full((5, config.runs), math.nan)
+        k = min(TRAIN_PROBE, n_fit)
         train_main, train_digit = accuracies(stack, x[:, :k], target[:, :k], classes[:, :k])
         test_main, test_digit = accuracies(stack, x_test, target_test, classes_test)
-        return torch.stack([train_main, test_main, train_digit, test_digit])  # (4, runs)
+        val_main = (accuracies(stack, x_val, target_val, classes_val)[0]
+                    if config.held_out() else torch.full((config.runs,), math.nan))
+        return torch.stack([train_main, test_main, train_digit, test_digit, val_main])  # (5, runs)
 
     torch.manual_seed(config.seed)
     stack, history = fit_many(
@@ -172,56 +201,95 @@ def train(run: ModelRun, device: torch.device = torch.device("cpu"), progress: b
     acc = history.stacked("acc")  # (epochs, 4, runs)
     if not config.curves:
         acc = acc[-1:]  # (1, 4, runs): only the final epoch was measured
-    return {"arch": arch, "sharing": sharing, "aux": aux, "train_acc": acc[:, 0], "test_acc": acc[:, 1],
+    return {"arch": arch, "sharing": sharing, "aux": aux, "kind": run.kind, "n_pairs": config.n_pairs,
+            "n_fit": n_fit, "train_acc": acc[:, 0], "test_acc": acc[:, 1],
             "train_digit_acc": acc[:, 2], "test_digit_acc": acc[:, 3],
+            "val_acc": acc[:, 4] if config.held_out() else None,
             "n_params": sum(p.numel() for p in PairNet(arch, sharing).parameters()),
             "target_share": target.float().mean().item(), "seconds": time.perf_counter() - start}
 
 
 @dataclass(frozen=True)
 class Chapter:
-    """The chapter's parameters: the seed's protocol, and the training-size sweep beyond it."""
-    n_pairs: int = param(1000, ge=1, le=5000)
-    runs: int = param(10, ge=2, le=1000)
+    """The chapter's parameters: the seed's protocol (Table 1) with more runs than its 10, the same runs with
+    a validation split held out to select the epoch, and the training-size sweep beyond the seed. Run r
+    of every model and kind draws the same pairs, so every comparison is paired by run; where two models
+    have different numbers of runs, their first common runs are compared."""
+    n_pairs: int = param(1000, ge=2, le=5000)
+    runs: int = param(40, ge=2, le=1000)
+    conv_runs: int = param(20, ge=2, le=1000)
     epochs: int = param(50, ge=1)
     batch_size: int = param(100, ge=1)
     lr: float = param(1e-3, gt=0.0)
     seed: int = param(0, ge=0, le=2**31 - 1)
+    validation: float = param(0.2, ge=0.0, le=0.9)
+    val_runs: int = param(40, ge=2, le=1000)
+    conv_val_runs: int = param(10, ge=2, le=1000)
     sweep_sizes: tuple[int, ...] = param((250, 500, 1000, 2000), ge=1, le=30000, nonempty=True)
-    sweep_runs: int = param(5, ge=2, le=1000)
+    sweep_variants: tuple[str, ...] = param(("none", "WS", "AL"), choices=VARIANT_NAMES, nonempty=True)
+    sweep_runs: int = param(20, ge=2, le=1000)
+    conv_sweep_runs: int = param(8, ge=2, le=1000)
 
     def validate(self) -> None:
-        """The runs of one model train together: their pairs, test pairs and models are in memory at once."""
+        """The runs of one model train together: their pairs, test pairs and models are in memory at once.
+        A validation split must leave at least one pair on each side."""
+        held = round(self.validation * self.n_pairs)
+        if self.validation and not 1 <= held < self.n_pairs:
+            raise ParameterError(f"parameter 'validation': got {self.validation} of n_pairs {self.n_pairs}, which "
+                                 f"holds out {held} pairs; it must hold out at least 1 and leave at least 1 to train "
+                                 "on (0 skips the validation split)")
         weights = max(parameter_bytes(lambda a=a, s=s: PairNet(a, s)) for a in ARCHS for s in (False, True))
-        for runs, n_train, what in ((self.runs, self.n_pairs, "Table 1"),
-                                    (self.sweep_runs, max(self.sweep_sizes), "the size sweep")):
+        for names, runs, n_train, what in (
+                (("runs", "conv_runs"), max(self.runs, self.conv_runs), self.n_pairs, "Table 1"),
+                (("sweep_runs", "conv_sweep_runs", "sweep_sizes"), max(self.sweep_runs, self.conv_sweep_runs),
+                 max(self.sweep_sizes), "the size sweep")):
             floats = runs * (n_train + self.n_pairs) * 2 * 14 * 14  # training and test pairs, 14x14 each
-            check_memory("runs" if what == "Table 1" else ("sweep_runs", "sweep_sizes"),
-                         2 * 4 * floats + runs * TRAINING_COPIES * weights,
+            check_memory(names, 2 * 4 * floats + runs * TRAINING_COPIES * weights,
                          f"{what}: {runs} runs of up to {n_train:,} training and {self.n_pairs:,} test pairs, trained "
                          "together")
 
-    def config(self) -> PairsConfig:
-        """The 12 models of Table 1."""
-        return PairsConfig(n_pairs=self.n_pairs, runs=self.runs, epochs=self.epochs, batch_size=self.batch_size,
-                           lr=self.lr, seed=self.seed)
+    def runs_of(self, arch: str, kind: str) -> int:
+        """Runs per model of `arch` in a kind of run (KINDS)."""
+        conv = arch == "conv"
+        return {"table": self.conv_runs if conv else self.runs,
+                "validation": self.conv_val_runs if conv else self.val_runs,
+                "sweep": self.conv_sweep_runs if conv else self.sweep_runs}[kind]
 
-    def sweep_config(self, n_pairs: int) -> PairsConfig:
-        """One size of the sweep: `sweep_runs` runs, tested on as many test pairs as Table 1 uses, final
-        epoch only; at n_pairs = self.n_pairs the Table-1 runs are used instead (same protocol, more runs)."""
-        return dataclasses.replace(self.config(), n_pairs=n_pairs, n_test=self.n_pairs, runs=self.sweep_runs,
-                                   curves=False)
+    def config(self, arch: str = "shallow", kind: str = "table", n_pairs: int | None = None) -> PairsConfig:
+        """The protocol of one kind of run: Table 1's (the seed's), with the validation split held out, or one
+        size of the sweep (tested on as many test pairs as Table 1, final epoch only)."""
+        base = PairsConfig(n_pairs=self.n_pairs, runs=self.runs_of(arch, kind), epochs=self.epochs,
+                           batch_size=self.batch_size, lr=self.lr, seed=self.seed)
+        if kind == "validation":
+            return dataclasses.replace(base, validation=self.validation)
+        if kind == "sweep":
+            return dataclasses.replace(base, n_pairs=n_pairs, n_test=self.n_pairs, curves=False)
+        return base
 
     def table_runs(self) -> list[ModelRun]:
         """The 12 models of Table 1, in ARCHS x VARIANTS order."""
-        return [ModelRun(arch, *variant, self.config()) for arch in ARCHS for variant in VARIANTS]
+        return [ModelRun(arch, *variant, self.config(arch)) for arch in ARCHS for variant in VARIANTS]
+
+    def validation_runs(self) -> list[ModelRun]:
+        """The 12 models again with the validation split held out (none when `validation` is 0)."""
+        return [ModelRun(arch, *variant, self.config(arch, "validation"), "validation")
+                for arch in ARCHS for variant in VARIANTS] if self.validation else []
 
     def sweep_sizes_with_table(self) -> list[int]:
         """The sweep's sizes, Table 1's size included."""
         return sorted(set(self.sweep_sizes) | {self.n_pairs})
 
-    def size_sweep(self, models: list[tuple[str, bool, bool]]) -> list[ModelRun]:
-        """The size sweep of the given (arch, sharing, aux) models at every size but Table 1's."""
-        return [ModelRun(*m, self.sweep_config(n)) for m in models
-                for n in self.sweep_sizes_with_table() if n != self.n_pairs]
+    def size_sweep(self) -> list[ModelRun]:
+        """The sweep's variants of every architecture at every size but Table 1's (there Table 1's runs serve)."""
+        return [ModelRun(arch, *VARIANTS[VARIANT_NAMES.index(v)], self.config(arch, "sweep", n), "sweep")
+                for arch in ARCHS for v in self.sweep_variants for n in self.sweep_sizes_with_table()
+                if n != self.n_pairs]
 
+    def cells(self) -> list[ModelRun]:
+        """Every run of the chapter, the longest first (a cluster then finishes sooner)."""
+        return sorted(self.table_runs() + self.validation_runs() + self.size_sweep(), key=lambda r: -r.cost())
+
+
+def key(result: dict) -> tuple:
+    """(kind, arch, sharing, aux, n_pairs): how the chapter finds a result."""
+    return result["kind"], result["arch"], result["sharing"], result["aux"], result["n_pairs"]
