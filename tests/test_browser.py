@@ -45,8 +45,8 @@ def browser():
 
 
 # Figure sliders (ordered choices) and figure menus (categorical ones) per chapter page.
-SLIDERS = {"binary_tree": 2, "beta_lasso": 1, "digit_pairs": 1, "needle": 1, "image_nets": 2}
-MENUS = {"beta_lasso": 2, "weight_divergence": 2}
+SLIDERS = {"binary_tree": 2, "beta_lasso": 1, "needle": 1, "image_nets": 2}
+MENUS = {"beta_lasso": 2, "digit_pairs": 1, "weight_divergence": 2}
 
 
 def visible_image_hash(box):
@@ -152,7 +152,7 @@ def test_pages_reference_no_cdn(page_name):
 
 # Chapters published with the book's anatomy (issue 23): a "What we found" box, numbered figures with captions,
 # hidden code. The other chapters join this list when their issues re-run them.
-ANATOMY = ["beta_lasso", "binary_tree", "image_nets", "needle", "weight_divergence"]
+ANATOMY = ["beta_lasso", "binary_tree", "digit_pairs", "image_nets", "needle", "weight_divergence"]
 
 
 def _visible(locator):

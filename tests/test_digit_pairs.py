@@ -111,5 +111,8 @@ def test_a_validation_split_that_leaves_nothing_is_refused_naming_the_parameter(
 
 def test_the_setting_sentence_says_what_was_reduced():
     from nblib.chapters.digit_pairs import report
-    assert report.setting(dp.Chapter()).startswith("Table 1 here is the seed's protocol")
-    assert "runs 2 (seed: 10)" in report.setting(dp.Chapter(n_pairs=100, runs=2, epochs=2))
+    assert report.setting(dp.Chapter()).startswith("Table 1 here is the study's protocol")
+    assert "40 runs per FC model and 20 per ConvNet model (the study: 10)" in report.setting(dp.Chapter())
+    reduced = report.setting(dp.Chapter(n_pairs=100, runs=2, epochs=2))
+    assert reduced.startswith("Table 1 here is NOT") and "epochs 2 (the study: 50)" in reduced
+    assert "fewer than the study" in reduced

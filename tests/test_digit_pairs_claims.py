@@ -17,9 +17,10 @@ from nblib.effects import Effect, unpaired
 from conftest import ROOT
 
 
-def results(level, runs=10, epochs=50, jitter=1e-4, train=1.0, digits=0.95, seed=0):
-    """Results as `dp.train` returns them, constructed: each model's final (and every epoch's) test accuracy
-    is its level plus a per-run jitter of mean exactly 0, so paired means are exact and intervals finite."""
+def results(level, runs=10, epochs=50, jitter=1e-4, train=1.0, digits=0.95, seed=0, n_pairs=1000, held=0):
+    """Table 1's results as `dp.train` returns them, constructed: each model's final (and every epoch's) test
+    accuracy is its level plus a per-run jitter of mean exactly 0, so paired means are exact and intervals
+    finite; with `held` pairs held out, a flat validation accuracy (the first epoch is chosen)."""
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for a in dp.ARCHS:
@@ -29,8 +30,31 @@ def results(level, runs=10, epochs=50, jitter=1e-4, train=1.0, digits=0.95, seed
             out[(a, *v)] = {"test_acc": acc.expand(epochs, runs).clone(),
                             "train_acc": torch.full((epochs, runs), train),
                             "test_digit_acc": torch.full((epochs, runs), digits if v[1] else 0.1)
-                            + (0.01 * torch.arange(runs) - 0.01 * (runs - 1) / 2).float()}
+                            + (0.01 * torch.arange(runs) - 0.01 * (runs - 1) / 2).float(),
+                            "val_acc": torch.full((epochs, runs), 0.8) if held else None,
+                            "arch": a, "sharing": v[0], "aux": v[1], "n_pairs": n_pairs, "n_fit": n_pairs - held}
     return out
+
+
+def shifted(level, by):
+    """Table 1's levels with by(arch, variant index) added."""
+    return {a: tuple(x + by(a, i) for i, x in enumerate(level[a])) for a in dp.ARCHS}
+
+
+def chapter(level, validation_gain=0.0, small_bonus=0.02, sizes=(250, 1000, 2000), **kw):
+    """(table, validation runs, size grid), constructed: the validation split's chosen epoch is
+    `validation_gain` above Table 1's final epoch; every technique gains `small_bonus` more at the smallest
+    size than at the others."""
+    table = results(level, **kw)
+    val = results(shifted(level, lambda a, i: validation_gain), held=200, **kw)
+    grid = {}
+    for n in sizes:
+        by_n = table if n == 1000 else results(shifted(level, lambda a, i: small_bonus * (i > 0) * (n == min(sizes))),
+                                               n_pairs=n, **kw)
+        for a in dp.ARCHS:
+            for name in ("none", "WS", "AL"):
+                grid.setdefault((a, name), {})[n] = by_n[(a, *report.VARIANT[name])]
+    return table, val, grid
 
 
 STUDY = {a: tuple(cl.STUDY_TABLE[a][v] for v in cl.VARIANTS) for a in cl.ARCHS}
@@ -38,7 +62,7 @@ STUDY = {a: tuple(cl.STUDY_TABLE[a][v] for v in cl.VARIANTS) for a in cl.ARCHS}
 
 @pytest.fixture(scope="module")
 def study_card():
-    return report.scorecard(results(STUDY))
+    return report.scorecard(*chapter(STUDY))
 
 
 def verdicts(card):
@@ -54,9 +78,10 @@ def test_every_registered_claim_gets_one_graded_row_in_registry_order(study_card
 def test_the_registry_is_the_studys_own_and_well_formed():
     ids = [c.id for c in cl.CLAIMS]
     assert len(set(ids)) == len(ids) and all(c.chapter == "digit_pairs" for c in cl.CLAIMS)
-    assert not any(c.beyond for c in cl.CLAIMS)  # every claim is graded on the study's own task, MNIST pairs
+    beyond = ["digit_pairs.validation-stopping-pays", "digit_pairs.techniques-help-most-with-few-pairs"]
+    assert [c.id for c in cl.CLAIMS if c.beyond] == beyond  # the rest is graded on the study's own setting
     assert not any(c.untestable for c in cl.CLAIMS)  # all of it runs on this machine
-    assert set(report.measured_effects(results(STUDY))) == set(ids)
+    assert set(report.measurements(*chapter(STUDY))) == set(ids)
     # the registry's copy of Table 1 is the experiment's
     assert {a: tuple(cl.STUDY_TABLE[a][v] for v in cl.VARIANTS) for a in cl.ARCHS} == dp.SEED_TABLE
     assert {a: tuple(cl.STUDY_STD[a][v] for v in cl.VARIANTS) for a in cl.ARCHS} == dp.SEED_STD
@@ -84,6 +109,8 @@ def test_the_studys_own_table_reproduces_what_it_supports(study_card):
     """Fed the study's Table 1 itself (final = best-on-test = its means), the engine reproduces every claim
     its table supports; the two whose words its own shallow numbers contradict come out opposite."""
     v = verdicts(study_card)
+    assert v.pop("validation-stopping-pays") == "inconclusive"  # constructed: the split gives exactly the final epoch
+    assert v.pop("techniques-help-most-with-few-pairs") == "reproduced"  # constructed: +2 points at 250
     assert v.pop("gains-not-additive") == "opposite"  # shallow +0.20: additive side
     assert v.pop("al-almost-both") == "opposite"  # shallow +0.74, deep +1.20 above the 0.54 margin
     assert set(v.values()) == {"reproduced"}, v
@@ -120,10 +147,10 @@ def test_the_interaction_needs_every_architecture():
 
 
 def test_too_few_epochs_or_an_unconverged_net_is_not_tested_here():
-    short = report.scorecard(results(STUDY, epochs=2))
+    short = report.scorecard(*chapter(STUDY, epochs=2))
     assert {r.verdict for r in short} == {"not tested here"}
     assert all("50 epochs" in r.why and "measured 2" in r.why for r in short)
-    loose = report.scorecard(results(STUDY, train=0.9))
+    loose = report.scorecard(*chapter(STUDY, train=0.9))
     assert {r.verdict for r in loose} == {"not tested here"}
     assert all("measured 0.9" in r.why for r in loose)
 
@@ -135,12 +162,12 @@ def test_another_dataset_would_be_beyond_the_study():
 
 def test_a_tie_is_never_best():
     """Training on NaNs gave every model 0.505: no comparison may come out reproduced."""
-    card = report.scorecard(results({a: (0.505,) * 4 for a in dp.ARCHS}, jitter=0.0, digits=0.1))
+    card = report.scorecard(*chapter({a: (0.505,) * 4 for a in dp.ARCHS}, small_bonus=0.0, jitter=0.0, digits=0.1))
     assert all(r.verdict != "reproduced" for r in card), verdicts(card)
 
 
 def test_one_run_is_never_more_than_inconclusive():
-    card = report.scorecard(results(STUDY, runs=1))
+    card = report.scorecard(*chapter(STUDY, runs=1))
     assert {r.verdict for r in card} == {"inconclusive"}
 
 
@@ -160,18 +187,43 @@ def test_welch_half_is_the_welch_interval():
 
 
 def test_findings_say_the_chance_misses_and_the_runs_that_would_decide():
-    r = results(STUDY, jitter=0.01, seed=3)  # the study's means, 1-point noise: its small effects undecided
-    sweep = {"conv WS+AL": {n: r[("conv", True, True)] for n in (500, 1000)},
-             "deep none": {500: r[("deep", False, False)], 1000: r[("deep", True, False)]}}
-    text = report.findings(r, sweep, [500, 1000])
-    assert "(10 runs per model)" in text and "12 × 0.05 = 0.6 cells" in text
-    assert "shallow: within noise" in text and "deep: AL ahead" in text and "conv: AL ahead" in text
-    assert "deep none: 500→1000 higher" in text
-    need, rows = report.runs_to_settle(r), {g.claim.id.split(".", 1)[1]: g for g in report.scorecard(r)}
+    table, val, grid = chapter(STUDY, jitter=0.01, seed=3)  # the study's means, 1-point noise: small effects undecided
+    card = report.scorecard(table, val, grid)
+    text = report.findings(table, val, grid, card)
+    assert "(10 runs per model)" in text and "12 × 0.05 = 0.6" in report.within_noise_text(table)
+    assert "shallow FC: within noise" in text and "deep FC: AL ahead" in text and "ConvNet: AL ahead" in text
+    need, rows = report.runs_to_settle(table, val, grid), {g.claim.id.split(".", 1)[1]: g for g in card}
     assert need, "this constructed run leaves some rows inconclusive"
     for slug, n in need.items():
         assert rows[slug].verdict == "inconclusive"
-        if len(rows[slug].settings) <= getattr(engine, "MANY", math.inf):  # a row of many settings names fewer
-            assert (f"about {n} runs" in rows[slug].why) if n else "no number of runs" in rows[slug].why
+        # every inconclusive row says what would decide it (a row of many settings says it once, for all of them)
+        assert (f"about {n} runs" in rows[slug].why) if n else "no number of runs" in rows[slug].why
+        if len(rows[slug].settings) > engine.MANY and n:
+            assert f"about {n} runs per model would decide the undecided setting" in rows[slug].why
         assert f"`{slug}` about {n} runs" in text if n else f"`{slug}` no number" in text
-    assert "`-p runs 40`" in text
+
+
+def test_the_validation_split_pays_or_costs_on_its_own_runs():
+    claim = "validation-stopping-pays"
+    assert verdicts(report.scorecard(*chapter(STUDY, validation_gain=0.01, jitter=0.003)))[claim] == "reproduced"
+    assert verdicts(report.scorecard(*chapter(STUDY, validation_gain=-0.01, jitter=0.003)))[claim] == "opposite"
+    table, val, grid = chapter(STUDY)
+    assert verdicts(report.scorecard(table, {}, grid))[claim] == "not tested here"  # no split in this run
+    # the epoch is chosen on validation, not on test: a late test peak that validation does not see is not taken
+    r = dict(val[("deep", False, False)])
+    r["test_acc"] = r["test_acc"].clone()
+    r["test_acc"][-1] += 0.05
+    assert torch.equal(report.chosen_on_validation(r), val[("deep", False, False)]["test_acc"][0])
+    assert torch.allclose(report.best_on_test(r), r["test_acc"][-1])
+
+
+def test_the_techniques_gains_against_size_need_both_ends_of_the_sweep():
+    claim = "techniques-help-most-with-few-pairs"
+    assert verdicts(report.scorecard(*chapter(STUDY, small_bonus=-0.02, jitter=0.003)))[claim] == "opposite"
+    reduced = report.scorecard(*chapter(STUDY, sizes=(250, 1000)))  # no 2,000: the registered size is missing
+    row = {r.claim.id.split(".", 1)[1]: r for r in reduced}[claim]
+    assert row.verdict == "not tested here" and "2,000 pairs" in row.why
+    gains = report.size_gains(chapter(STUDY)[2])
+    assert set(gains) == {(a, t) for a in dp.ARCHS for t in ("WS", "AL")}
+    assert gains[("shallow", "WS")][250].mean == pytest.approx(cl.gain("shallow", "WS") + 0.02, abs=1e-4)
+    assert gains[("shallow", "WS")][2000].mean == pytest.approx(cl.gain("shallow", "WS"), abs=1e-4)
