@@ -7,7 +7,10 @@ with the notebook's thread count, returning and storing the result). Repeats alt
 between the two, and the median is reported (this machine's speed drifts). Cluster start-up,
 paid once per chapter, is reported separately.
 
-    python benchmarks/bench_cluster.py [--tasks 4] [--repeats 3] [--seconds 10]
+`--task conv` times digit-pairs ConvNet runs instead: the allocator-heavy case in which Dask's default
+worker environment (MALLOC_TRIM_THRESHOLD_) cost a factor of 2.2 before local workers left it out.
+
+    python benchmarks/bench_cluster.py [--task tree|conv] [--tasks 4] [--repeats 3] [--seconds 10]
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import torch
 
 from nblib.cache import ResultCache
 from nblib.chapters import binary_tree as bt
+from nblib.chapters import digit_pairs as dp
 from nblib.cluster import Runner
 
 
@@ -34,22 +38,38 @@ def sized_cells(tasks: int, seconds: float) -> list[bt.Cell]:
             for s in range(tasks)]
 
 
-def timed_map(runner: Runner, cells: list[bt.Cell]) -> float:
+def sized_convs(tasks: int, seconds: float) -> list[dp.ModelRun]:
+    """`tasks` digit-pairs ConvNet runs (2 runs of 500 pairs, different seeds) of about `seconds` each here."""
+    probe = dp.ModelRun("conv", False, False, dp.PairsConfig(n_pairs=500, runs=2, epochs=1, seed=10_000))
+    dp.train(probe, progress=False)  # warm-up: the first call loads MNIST
+    start = time.perf_counter()
+    dp.train(probe, progress=False)
+    epochs = max(1, round(seconds / (time.perf_counter() - start)))
+    return [dp.ModelRun("conv", False, False, dp.PairsConfig(n_pairs=500, runs=2, epochs=epochs, seed=s))
+            for s in range(tasks)]
+
+
+def timed_map(runner: Runner, fn, configs: list) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        runner.map(bt.train, cells, ResultCache(tmp), desc=repr(runner))
+        runner.map(fn, configs, ResultCache(tmp), desc=repr(runner))
         return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", choices=("tree", "conv"), default="tree")
     parser.add_argument("--tasks", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0, help="target length of one task")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads in this process")
-    cells = sized_cells(args.tasks, args.seconds)
-    print(f"{args.tasks} tasks: binary-tree cells, n_train=256, epoch_scale={cells[0].sweep.epoch_scale}")
+    if args.task == "tree":
+        fn, cells = bt.train, sized_cells(args.tasks, args.seconds)
+        print(f"{args.tasks} tasks: binary-tree cells, n_train=256, epoch_scale={cells[0].sweep.epoch_scale}")
+    else:
+        fn, cells = dp.train, sized_convs(args.tasks, args.seconds)
+        print(f"{args.tasks} tasks: digit-pairs ConvNet, 2 runs of 500 pairs, {cells[0].pairs.epochs} epochs")
 
     here = Runner("cpu")
     start = time.perf_counter()
@@ -58,8 +78,8 @@ def main() -> None:
     inproc, dask = [], []
     try:
         for _ in range(args.repeats):
-            inproc.append(timed_map(here, cells))
-            dask.append(timed_map(cluster, cells))
+            inproc.append(timed_map(here, fn, cells))
+            dask.append(timed_map(cluster, fn, cells))
     finally:
         cluster.close()
     t_in, t_dask = statistics.median(inproc), statistics.median(dask)

@@ -39,8 +39,8 @@
 # The study ran each model 10 times, each on a fresh draw of 1,000 training and 1,000 test
 # pairs, and reported the mean of each run's *best* test accuracy over 50 epochs: the epoch
 # chosen on the test set itself. Its effects on the shallow net are half a point, below what
-# 10 runs resolve, so this chapter trains 40 runs per fully connected model and 20 per ConvNet
-# model, grades the final epoch, and adds an honest choice of the epoch (on a validation split,
+# 10 runs resolve, so this chapter trains more runs per model (the scale line above says how
+# many), grades the final epoch, and adds an honest choice of the epoch (on a validation split,
 # {ref}`digit_pairs-selection`) and a sweep over the number of pairs ({ref}`digit_pairs-sizes`).
 
 # %% tags=["parameters"]
@@ -135,29 +135,6 @@ display(Markdown(report.table_1(table)))
 display(Markdown(report.within_noise_text(table)))
 
 # %% [markdown]
-# (digit_pairs-selection)=
-# ## Choosing the epoch
-#
-# The study kept each run's best epoch on the test set. The honest alternatives are the final
-# epoch, or an epoch chosen on pairs held out from training. The validation runs train on the
-# first 80% of the same draws, choose the epoch of best accuracy on the last 20%, and are
-# tested on the same test pairs; the table compares the three choices for every model.
-
-# %% tags=["hide-input"]
-display(Markdown(report.selection_table(table, val)))
-display(Markdown(report.selection_findings(table, val)))
-
-# %% [markdown]
-# (digit_pairs-curves)=
-# ## Learning curves
-#
-# The menu chooses the model. Digit accuracy is that of the pipes' outputs read as digit
-# predictions: only the AL models are trained for it.
-
-# %% tags=["hide-input"]
-figure_choice([(report.model_name(m), report.curves_figure(r)) for m, r in table.items()], "model")
-
-# %% [markdown]
 # (digit_pairs-effects)=
 # ## Effect sizes
 #
@@ -178,18 +155,45 @@ glue("digit_pairs_effects_figure", report.effects_figure(table), display=False)
 # accuracy, mean and 95% interval paired by run, per architecture.
 # ```
 
+# %% tags=["hide-input"]
+display(Markdown(report.effects_findings(card)))
+
+# %% [markdown]
+# (digit_pairs-selection)=
+# ## Choosing the epoch
+#
+# The study kept each run's best epoch on the test set. The honest alternatives are the final
+# epoch, or an epoch chosen on pairs held out from training. The validation runs hold out the
+# last training pairs of the same draws (the share is the parameter `validation`), choose the
+# epoch of best accuracy on them, and are tested on the same test pairs; the table compares the
+# three choices for every model.
+
+# %% tags=["hide-input"]
+display(Markdown(report.selection_table(table, val)))
+display(Markdown(report.selection_findings(table, val)))
+
+# %% [markdown]
+# (digit_pairs-curves)=
+# ## Learning curves
+#
+# The menu chooses the model. Digit accuracy is that of the pipes' outputs read as digit
+# predictions: only the AL models are trained for it.
+
+# %% tags=["hide-input"]
+figure_choice([(report.model_name(m), report.curves_figure(r)) for m, r in table.items()], "model")
+
 # %% [markdown]
 # (digit_pairs-sizes)=
 # ## Beyond the study: how many pairs?
 #
 # The study used one size, 1,000 pairs. {numref}`digit_pairs-sizes-fig` follows the gain of
-# each technique from 250 to 2,000 pairs for every architecture (the runs at 1,000 are Table
-# 1's). Every size trains the study's 50 epochs, so a smaller training set also gets fewer Adam
-# steps; the table's last column shows whether each still fits its training pairs.
+# each technique over the sweep's numbers of pairs for every architecture (at Table 1's size,
+# the runs are Table 1's). Every size trains the same number of epochs, so a smaller training
+# set also gets fewer Adam steps; the table's last column shows whether each still fits its
+# training pairs.
 
 # %% tags=["hide-input"]
 glue("digit_pairs_sizes_figure", report.sizes_figure(grid), display=False)
-display(Markdown(report.sizes_findings(grid)))
 
 # %% [markdown]
 # ```{glue:figure} digit_pairs_sizes_figure
@@ -202,6 +206,7 @@ display(Markdown(report.sizes_findings(grid)))
 # ```
 
 # %% tags=["hide-input"]
+display(Markdown(report.sizes_findings(grid)))
 display(Markdown(report.sizes_table(grid)))
 
 # %% [markdown]
@@ -256,5 +261,5 @@ print(f"this execution: {wall_seconds:.0f} s for the runs (cached runs are loade
 glue("training_minutes", f"{sum(seconds.values()) / 60:.0f}", display=False)
 glue("setting", report.setting(chapter), display=False)
 glue("digit_pairs_scale", report.scale_line(
-    results, f"{cpu_model()} (no GPU)" if str(runner.device).startswith("cpu") else f"{runner.device}"), display=False)
+    results, table, f"{cpu_model()} (no GPU)" if str(runner.device).startswith("cpu") else f"{runner.device}"), display=False)
 runner.close()

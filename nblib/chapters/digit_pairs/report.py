@@ -471,6 +471,17 @@ def within_noise_text(table: dict) -> str:
             + "; and 'within noise' says only that our runs show no difference, not that the numbers agree.")
 
 
+def effects_findings(card: Scorecard) -> str:
+    """What the effects figure decides, by the engine."""
+    verdict = lambda slug: card.verdict_md(f"{cl.CHAPTER}.{slug}")
+    return (f"By the engine, on these runs: both techniques help every architecture, alone and with the other on, "
+            f"{verdict('both-techniques-help')}; both together are the best variant of every architecture, "
+            f"{verdict('both-together-best')}; the auxiliary loss alone gives almost the benefit of both, "
+            f"{verdict('al-almost-both')}; it helps more than weight sharing, {verdict('al-helps-more-than-ws')}; the "
+            f"gains do not add up, {verdict('gains-not-additive')}; the deep FC net gains most, "
+            f"{verdict('deep-gains-most')}.")
+
+
 def findings(table: dict, val: dict, grid: dict, card: Scorecard) -> str:
     """The chapter's summary paragraphs, every comparison decided from the intervals above."""
     eff = paired_effects(table)
@@ -528,12 +539,13 @@ def key_findings(table: dict, val: dict, grid: dict, card: Scorecard) -> str:
     return "\n".join(f"- {b}" for b in bullets)
 
 
-def scale_line(results: list[dict], where: str) -> str:
+def scale_line(results: list[dict], table: dict, where: str) -> str:
     """One line of scale: data, training, runs, hardware and time."""
     runs = sum(len(final(r)) for r in results)
     sizes = sorted({r["n_pairs"] for r in results})
     minutes = sum(r["seconds"] for r in results) / 60
-    return (f"{len(results)} sets of runs, {runs:,} trained nets in all ({sizes[0]:,} to {sizes[-1]:,} training pairs, "
+    return (f"Table 1: {_runs_text(table)} (the study: {cl.STUDY_RUNS}); {len(results)} sets of runs, {runs:,} "
+            f"trained nets in all ({sizes[0]:,} to {sizes[-1]:,} training pairs, "
             f"{max(r['test_acc'].shape[0] for r in results)} epochs each: the study's count at every size), "
             f"{minutes:.0f} minutes of training summed over the runs on {where}.")
 
