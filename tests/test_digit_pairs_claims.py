@@ -227,3 +227,22 @@ def test_the_techniques_gains_against_size_need_both_ends_of_the_sweep():
     assert set(gains) == {(a, t) for a in dp.ARCHS for t in ("WS", "AL")}
     assert gains[("shallow", "WS")][250].mean == pytest.approx(cl.gain("shallow", "WS") + 0.02, abs=1e-4)
     assert gains[("shallow", "WS")][2000].mean == pytest.approx(cl.gain("shallow", "WS"), abs=1e-4)
+
+
+def test_sweep_runs_measured_after_the_last_epoch_count_the_chapters_epochs():
+    """The sweep measures its runs after the last epoch only (one row of accuracies): the epochs a claim's
+    condition checks come from the chapter's configuration, not from the number of rows."""
+    table, val, grid = chapter(STUDY)
+    results = [dict(r, kind="table") for r in table.values()]
+    for (a, name), by_n in grid.items():
+        for n, r in by_n.items():
+            if n != 1000:
+                results.append(dict(r, kind="sweep", test_acc=r["test_acc"][-1:], train_acc=r["train_acc"][-1:]))
+    rebuilt = report.size_grid(results, dp.Chapter(sweep_sizes=(250, 2000)))
+    assert report.trained_epochs(rebuilt[("deep", "AL")][250]) == 50
+    assert report.trained_epochs(rebuilt[("deep", "AL")][1000]) == 50  # Table 1's runs: their curves
+    row = {r.claim.id.split(".", 1)[1]: r for r in report.scorecard(table, val, rebuilt)}
+    assert row["techniques-help-most-with-few-pairs"].verdict == "reproduced"
+    short = report.size_grid(results, dp.Chapter(sweep_sizes=(250, 2000), epochs=2))
+    assert "measured 2" in {r.claim.id.split(".", 1)[1]: r for r in report.scorecard(
+        table, val, short)}["techniques-help-most-with-few-pairs"].why

@@ -305,7 +305,8 @@ MORE_RUNS = ("Graded on 40 runs per FC model and 20 per ConvNet model (the scope
              "registered before that run; the published version had 10 runs per model, too few for the study's "
              "shallow-net effects of half a point.")
 
-CHANGES = tuple(Change(f"{CHAPTER}.{slug}", MORE_RUNS, earlier) for slug, earlier in EARLIER.items()) + (
+EARLIER_ALL = "; ".join(f"{slug} {earlier}" for slug, earlier in EARLIER.items())
+CHANGES = tuple(Change(f"{CHAPTER}.{slug}", MORE_RUNS, EARLIER_ALL) for slug in EARLIER) + (
     Change("digit_pairs.al-helps-more-than-ws",
            "Now graded against the study's own AL - WS per architecture (" + ", ".join(
                f"{a} {_points(study(a, 'AL') - study(a, 'WS'))}" for a in ARCHS) + " points, from Table 1); the "
