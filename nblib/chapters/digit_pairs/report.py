@@ -18,7 +18,7 @@ from nblib import palette
 from nblib.claims import MANY, Claim, Graded, Measurement, Reported, Scorecard, grade_all, outcome, runs_to_decide
 from nblib.claims import scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side
-from nblib.stats import mean_ci, mean_ci_text, t_quantile
+from nblib.stats import mean_ci_text, t_quantile
 
 from . import claims as cl
 from .experiment import ARCHS, VARIANT_NAMES, VARIANTS, Chapter
@@ -500,12 +500,18 @@ def findings(table: dict, val: dict, grid: dict, card: Scorecard) -> str:
         f"{cl.NAME[a]} {_pm(e)} ({side(e, 'above zero', 'below zero', 'contains zero')}; "
         f"{'contains' if abs(e.mean - cl.interaction(a)) <= e.half else 'excludes'} the study's "
         f"{100 * cl.interaction(a):+.2f})" for a, e in ((a, eff[a]["interaction"]) for a in ARCHS))
+    halves = {a: [100 * e.half for e in eff[a].values()] for a in ARCHS}
+    resolution = "; ".join(f"{cl.NAME[a]} ±{min(h):.1f} to ±{max(h):.1f}" for a, h in halves.items())
     need = runs_to_settle(table, val, grid)
     need_text = "; ".join(f"`{slug}` {f'about {n} runs' if n else 'no number of runs at this spread'}"
                           for slug, n in need.items()) or "none is inconclusive"
     verdict = lambda slug: card.verdict_md(f"{cl.CHAPTER}.{slug}")
     return (
-        f"**What this run says** ({_runs_text(table)}). By the engine: the ConvNet best "
+        f"**What this run says** ({_runs_text(table)}). The resolution reached: the paired 95% intervals of the "
+        f"techniques' gains, their interaction and AL − WS are {resolution} points (the study's shallow-net "
+        f"effects: WS {100 * cl.gain('shallow', 'WS'):+.2f}, AL {100 * cl.gain('shallow', 'AL'):+.2f}, interaction "
+        f"{100 * cl.interaction('shallow'):+.2f}; shallow − deep with no technique "
+        f"{100 * (cl.study('shallow', 'none') - cl.study('deep', 'none')):+.2f}). By the engine: the ConvNet best "
         f"in every column, {verdict('conv-best-every-combination')}; the deep FC net gaining most from the two "
         f"techniques together, {verdict('deep-gains-most')}; both techniques helping every architecture, alone and "
         f"together, {verdict('both-techniques-help')}; the auxiliary loss helping more than weight sharing, "
