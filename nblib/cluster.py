@@ -53,6 +53,9 @@ _ONE_AT_A_TIME = threading.Lock()  # a worker with several threads still trains 
 # mmap threshold, so every buffer above 128 KiB is mapped and unmapped afresh: torch then trains 2.2 times
 # slower on a CPU (a convolution's forward and backward, in a worker against a plain process; the digit
 # pairs' ConvNet likewise). Local workers start without it; a remote cluster's workers are its owner's.
+# The nanny also copies its variables into the environment of the process that starts the cluster, where
+# every later worker (of any cluster, or a restarted one) inherits them: a local cluster removes them
+# from there too (glibc reads them when a process starts, so the running process is unaffected).
 SLOW_ENVIRON = ("MALLOC_TRIM_THRESHOLD_",)
 
 
@@ -205,6 +208,8 @@ class Runner:
         import dask
         from distributed import Client, LocalCluster
         if self.kind == "local":
+            for name in SLOW_ENVIRON:
+                os.environ.pop(name, None)
             with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environ()}):
                 self._local = LocalCluster(n_workers=target, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)

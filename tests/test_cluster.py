@@ -259,9 +259,13 @@ def _malloc_trim():
     return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
-def test_local_workers_keep_glibcs_adaptive_malloc():
+@pytest.mark.parametrize("left_by_an_earlier_cluster", [False, True])
+def test_local_workers_keep_glibcs_adaptive_malloc(monkeypatch, left_by_an_earlier_cluster):
     """Dask's nanny sets MALLOC_TRIM_THRESHOLD_, which makes torch train about twice as slowly on a CPU; a
-    'local:N' cluster starts its workers without it (and with the rest of Dask's worker environment)."""
+    'local:N' cluster starts its workers without it (and with the rest of Dask's worker environment), also
+    after an earlier cluster's nanny has copied it into this process's environment."""
+    if left_by_an_earlier_cluster:
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
     assert "MALLOC_TRIM_THRESHOLD_" in dask.config.get("distributed.nanny.pre-spawn-environ")  # Dask's default
     with Runner("cpu", "local:1") as r:
         assert set(r.client.run(_malloc_trim).values()) == {None}

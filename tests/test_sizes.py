@@ -45,7 +45,7 @@ def test_a_step_that_does_not_fit_is_refused_with_the_machines_memory(monkeypatc
     monkeypatch.setattr(params, "available_memory", lambda: 2 ** 30)
     with pytest.raises(ParameterError, match=r"'batch_size' and 'channels': a step of the eFCN \(7[\d,]+ weights"):
         check_params(needle.Chapter, channels=64)
-    with pytest.raises(ParameterError, match=r"parameter 'runs': Table 1: 1000 runs"):
+    with pytest.raises(ParameterError, match=r"parameters 'runs' and 'conv_runs': Table 1: 1000 runs"):
         check_params(dp.Chapter, runs=1000)
     check_params(needle.Chapter)  # the defaults fit
     check_params(dp.Chapter)
