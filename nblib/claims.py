@@ -196,6 +196,18 @@ def outcome(e: Effect, direction: int = 1, s: float | None = None, threshold: fl
     return "inconclusive"
 
 
+def study_effect(claim: Claim, setting: str) -> float | None:
+    """The study's number for one setting of a claim (None when it reported none)."""
+    return claim.study.at(setting) if isinstance(claim.study, Reported) else None
+
+
+def decide_target(claim: Claim, e: Effect, s: float | None) -> float:
+    """The half-width that would decide an inconclusive setting: half the study's distance from 0 (or the
+    threshold), or with no study number our own distance."""
+    base = claim.threshold or 0.0
+    return abs(s - base) / 2 if s is not None else abs(e.mean - base)
+
+
 def runs_to_decide(e: Effect, target: float, limit: int = 100_000) -> int | None:
     """Runs that would bring the 95% half-width under `target` at our spread (None: no interval or never)."""
     if not e.has_interval or target <= 0:
@@ -229,7 +241,7 @@ def _undecided(claim: Claim, e: Effect, s: float | None) -> str:
     """What would decide an inconclusive setting: our half-width beside |s|, and the runs needed."""
     if not e.has_interval:
         return "one run: no interval"
-    target = abs(s - (claim.threshold or 0.0)) / 2 if s is not None else abs(e.mean - (claim.threshold or 0.0))
+    target = decide_target(claim, e, s)
     need = runs_to_decide(e, target)
     base = "our distance from the threshold" if claim.threshold is not None else "our mean"
     against = (f"the study's {abs(claim.unit * (s - (claim.threshold or 0.0))):.{claim.digits}f}"
@@ -250,7 +262,7 @@ def grade(claim: Claim, m: Measurement | None) -> Graded:
     failed_whole = _failed(claim, whole, m, "")
     rows, notes = [], {}  # note text -> the settings it is about
     for setting, e in m.effects.items():
-        s = claim.study.at(setting) if isinstance(claim.study, Reported) else None
+        s = study_effect(claim, setting)
         failed = _failed(claim, per_setting, m, setting)
         verdict = "not tested here" if failed or failed_whole else outcome(e, claim.direction, s, claim.threshold)
         rows.append((setting, verdict))

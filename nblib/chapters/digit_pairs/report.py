@@ -15,7 +15,8 @@ import torch
 from matplotlib.figure import Figure
 
 from nblib import palette
-from nblib.claims import MANY, Claim, Graded, Measurement, Reported, Scorecard, grade_all, outcome, runs_to_decide
+from nblib.claims import (MANY, Claim, Graded, Measurement, Scorecard, decide_target, grade_all, outcome,
+                          runs_to_decide, study_effect)
 from nblib.claims import scorecard as claims_scorecard
 from nblib.effects import Effect, effect, paired, side
 from nblib.stats import mean_ci_text, t_quantile
@@ -399,11 +400,7 @@ def measured_effects(table: dict) -> dict[str, dict[str, Effect]]:
 def _runs_needed(claim: Claim, effects: dict[str, Effect], settings) -> int | None:
     """Runs per model that bring the half-width of each of `settings` under half the study's effect (under our
     mean, with no study number), at our spread, as the engine counts them: the largest (None: never)."""
-    counts = []
-    for setting in settings:
-        e, base = effects[setting], claim.threshold or 0.0
-        s = claim.study.at(setting) if isinstance(claim.study, Reported) else None
-        counts.append(runs_to_decide(e, abs(s - base) / 2 if s is not None else abs(e.mean - base)))
+    counts = [runs_to_decide(effects[k], decide_target(claim, effects[k], study_effect(claim, k))) for k in settings]
     return None if None in counts else max(counts, default=None)
 
 
@@ -412,9 +409,8 @@ def _with_runs_note(claim: Claim, m: Measurement) -> Measurement:
     once, for all of them (only where the conditions hold, so that the row is graded at all)."""
     if len(m.effects) <= MANY or not all(c.holds(float(m.checks[c.name])) for c in claim.conditions):
         return m
-    undecided = [k for k, e in m.effects.items() if outcome(
-        e, claim.direction, claim.study.at(k) if isinstance(claim.study, Reported) else None,
-        claim.threshold) == "inconclusive"]
+    undecided = [k for k, e in m.effects.items()
+                 if outcome(e, claim.direction, study_effect(claim, k), claim.threshold) == "inconclusive"]
     if not undecided:
         return m
     need = _runs_needed(claim, m.effects, undecided)
@@ -464,10 +460,14 @@ def _runs_text(table: dict) -> str:
     return f"{fc} runs per model" if fc == conv == runs["deep"] else f"{fc} runs per FC model, {conv} per ConvNet model"
 
 
+def outside_noise(table: dict) -> dict[tuple, float]:
+    """The models whose best-on-test mean differs from the study's beyond the Welch interval: model -> gap."""
+    return {m: g for m, (g, h) in study_gaps(table).items() if not abs(g) <= h}
+
+
 def within_noise_text(table: dict) -> str:
     """'k of the 12 cells within noise (which not), and how many misses chance gives at 95%'."""
-    gaps = study_gaps(table)
-    off = [(m, g) for m, (g, h) in gaps.items() if not abs(g) <= h]
+    gaps, off = study_gaps(table), list(outside_noise(table).items())
     off_text = ("; ".join(f"{model_name(m)} is {'lower' if g > 0 else 'higher'} here by {100 * abs(g):.1f} points"
                           for m, g in off) or "none differs")
     chance = 0.05 * len(gaps)
@@ -527,12 +527,11 @@ def key_findings(table: dict, val: dict, grid: dict, card: Scorecard) -> str:
     engine."""
     verdict = lambda slug: card.verdict_md(f"{cl.CHAPTER}.{slug}")
     eff = paired_effects(table)
-    gaps = study_gaps(table)
-    off = [model_name(m) for m, (g, h) in gaps.items() if not abs(g) <= h]
+    cells, off = len(table), [model_name(m) for m in outside_noise(table)]
     bullets = [f"**Table 1 at the study's protocol** ({_runs_text(table)}, measured the study's way): "
-               f"{len(gaps) - len(off)} of its {len(gaps)} cells within noise of ours"
+               f"{cells - len(off)} of its {cells} cells within noise of ours"
                + (f" (not {', '.join(off)})" if off else "")
-               + f", where chance alone would put about {0.05 * len(gaps):.1f} outside at 95%.",
+               + f", where chance alone would put about {0.05 * cells:.1f} outside at 95%.",
                "**The techniques** (gains over none, points, 95% interval): " + "; ".join(
                    f"{cl.NAME[a]} WS {_pm(eff[a]['WS'])}, AL {_pm(eff[a]['AL'])}, both {_pm(eff[a]['WS+AL'])}"
                    for a in ARCHS) + f". Both help every architecture: {verdict('both-techniques-help')}; both "
